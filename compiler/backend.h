@@ -54,6 +54,9 @@ char *load_slurp(struct arena *a, const char *path, size_t *len);
  * reports every error in the file, not only the first. */
 struct ir_policy *yml_parse(struct load_ctx *c, const char *path, const char *text, size_t len);
 
+/* Rego subset (rego*.c). */
+struct ir_policy *rego_parse(struct load_ctx *c, const char *path, const char *text, size_t len);
+
 /* OCI / Docker seccomp profile JSON (oci.c). */
 struct ir_policy *oci_parse(struct load_ctx *c, const char *path, const char *text, size_t len);
 

@@ -22,6 +22,7 @@ static void help(FILE *f)
 	      "  -o, --output OUT     artifact to write\n"
 	      "  -s, --sign SECKEY    sign with a minisign secret key\n"
 	      "      --min-abi N      require at least Landlock ABI N at run time\n"
+	      "      --dump-ir        print the merged IR (stable text) and stop; no -o needed\n"
 	      "  -h, --help           this help\n\n"
 	      "exit: 0 ok, 1 policy errors, 2 usage or I/O error\n",
 	      f);
@@ -50,10 +51,12 @@ int cmd_build(int argc, char **argv)
 	static const struct option opts[] = {{"output", required_argument, 0, 'o'},
 	                                     {"sign", required_argument, 0, 's'},
 	                                     {"min-abi", required_argument, 0, 'm'},
+	                                     {"dump-ir", no_argument, 0, 'D'},
 	                                     {"help", no_argument, 0, 'h'},
 	                                     {0, 0, 0, 0}};
 	const char *out = NULL, *sk = NULL;
 	long min_abi = 0;
+	bool dump_ir = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:s:h", opts, NULL)) != -1) {
@@ -69,11 +72,12 @@ int cmd_build(int argc, char **argv)
 			}
 			break;
 		}
+		case 'D': dump_ir = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc || !out) {
+	if (optind >= argc || (!out && !dump_ir)) {
 		polc_err("build", optind >= argc ? "no policy given" : "no output given (-o OUT)");
 		help(stderr);
 		return EXIT_USAGE;
@@ -95,6 +99,11 @@ int cmd_build(int argc, char **argv)
 	if (p && min_abi) {
 		p->fs.min_abi = (uint32_t)min_abi;
 		p->fs.min_abi_pos = src_file("--min-abi");
+	}
+	if (p && dump_ir) {
+		ir_dump(p, stdout);
+		rc = EXIT_OK;
+		goto done;
 	}
 	if (!p || polc_compile(p, lc.d, &art) < 0)
 		goto done;

@@ -19,6 +19,7 @@ struct ir_policy *ir_policy_new(struct arena *a)
 	p->proc.def.kind = IR_ACT_ERRNO;
 	p->proc.def.errno_val = EPERM;
 	p->proc.other_abis.kind = IR_ACT_KILL;
+	p->proc.scopes = LL_SCOPE_signal | LL_SCOPE_abstract_unix_socket;
 	return p;
 }
 
@@ -260,6 +261,11 @@ void ir_merge(struct ir_policy *dst, const struct ir_policy *src)
 	}
 	APPEND_ALL(a, dst->proc.rules, dst->proc.nrules, dst->proc.caprules, src->proc.rules,
 	           src->proc.nrules);
+	if (src->proc.scopes_set) {
+		dst->proc.scopes = src->proc.scopes;
+		dst->proc.scopes_set = true;
+		dst->proc.scopes_pos = src->proc.scopes_pos;
+	}
 	if (src->proc.caps) {
 		dst->proc.caps |= src->proc.caps;
 		dst->proc.caps_pos = src->proc.caps_pos;
@@ -270,14 +276,6 @@ void ir_merge(struct ir_policy *dst, const struct ir_policy *src)
 	           src->net.nrules);
 	APPEND_ALL(a, dst->net.binds, dst->net.nbinds, dst->net.capbinds, src->net.binds,
 	           src->net.nbinds);
-}
-
-static bool path_beneath(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-	if (n == 1 && dir[0] == '/')
-		return true;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 static struct ir_rule_ref *add_ref(struct ir_policy *p, size_t *cap, enum ir_domain dom,
@@ -381,7 +379,6 @@ void ir_finalize(struct ir_policy *p, struct diag_sink *d)
 		b->id = add_ref(p, &cap, IR_DOM_BIND, b->pos, arena_printf(p->a, "bind tcp %u", b->port))
 		                ->id;
 	}
-	(void)path_beneath;
 }
 
 const struct ir_rule_ref *ir_rule(const struct ir_policy *p, uint32_t id)

@@ -111,6 +111,11 @@ struct ir_process {
 	size_t nrules, caprules;
 	uint64_t caps; /* capabilities kept: bit n = capability n */
 	struct src_pos caps_pos;
+	/* Landlock scopes (LL_SCOPE_* bits): isolate signals and abstract UNIX
+	 * sockets from the outside.  Unset means both (secure default). */
+	uint64_t scopes;
+	bool scopes_set;
+	struct src_pos scopes_pos;
 };
 
 /* ---- network ------------------------------------------------------------- */

@@ -164,6 +164,8 @@ struct ir_policy *load_file(struct load_ctx *c, const char *path, struct src_pos
 		p = yml_parse(c, path, text, len);
 	else if (has_suffix(path, ".json"))
 		p = oci_parse(c, path, text, len);
+	else if (has_suffix(path, ".rego"))
+		p = rego_parse(c, path, text, len);
 	else
 		diag_error(c->d, src_file(path), E503,
 		           "unsupported input (expected .yaml, .yml, .json or .rego)");
