@@ -473,6 +473,9 @@ void ir_dump(const struct ir_policy *p, FILE *out)
 	fprintf(out, "  default %s\n", ab);
 	ir_action_str(ab, sizeof(ab), p->proc.other_abis);
 	fprintf(out, "  other_abis %s\n", ab);
+	fprintf(out, "  scopes%s%s%s\n", p->proc.scopes & LL_SCOPE_signal ? " signal" : "",
+	        p->proc.scopes & LL_SCOPE_abstract_unix_socket ? " abstract_unix_socket" : "",
+	        p->proc.scopes ? "" : " none");
 	if (p->proc.caps) {
 		fprintf(out, "  capabilities");
 		for (int c = 0; c < 64; c++)
