@@ -313,30 +313,32 @@ static const char *want_str(struct yw *w, const struct ynode *n, const char *wha
 	return n->s;
 }
 
-static size_t levenshtein(const char *s, const char *t)
+/* Edit distance counting a swap of neighbours as one edit (optimal string
+ * alignment), case-insensitive; SIZE_MAX for long words. */
+static size_t edit_distance(const char *s, const char *t)
 {
 	size_t n = strlen(s), m = strlen(t);
 	if (n > 64 || m > 64)
 		return SIZE_MAX;
-	size_t row[65];
+	size_t d[65][65];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
 	for (size_t j = 0; j <= m; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= n; i++) {
-		size_t diag = row[0];
-		row[0] = i;
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++)
 		for (size_t j = 1; j <= m; j++) {
-			size_t up = row[j];
-			size_t best = diag + (tolower((unsigned char)s[i - 1]) !=
-			                      tolower((unsigned char)t[j - 1]));
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			int a = tolower((unsigned char)s[i - 1]), b = tolower((unsigned char)t[j - 1]);
+			size_t best = d[i - 1][j - 1] + (a != b);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a == tolower((unsigned char)t[j - 2]) &&
+			    tolower((unsigned char)s[i - 2]) == b && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
-	}
-	return row[m];
+	return d[n][m];
 }
 
 /* Tracks the closest candidate seen so far. */
@@ -347,8 +349,8 @@ struct near {
 
 static void near_try(struct near *nr, const char *cand)
 {
-	size_t d = levenshtein(nr->word, cand);
-	size_t limit = strlen(nr->word) / 3 + 1;
+	size_t d = edit_distance(nr->word, cand);
+	size_t len = strlen(nr->word), limit = len <= 3 ? 0 : len <= 5 ? 1 : 2;
 	if (d <= limit && d < nr->dist) {
 		nr->dist = d;
 		nr->best = cand;
@@ -401,6 +403,26 @@ static void map_keys(struct yw *w, const struct ynode *m, const char *where,
 			diag_error(w->d, pr->k->pos, E101, "unknown key `%s` in %s (valid keys: %s)",
 			           pr->k->s, where, list);
 	}
+}
+
+/* Indices of the present values in v[0..n), in document order: rules are
+ * numbered in the order a reader meets them, whatever key holds them. */
+static size_t doc_order(const struct ynode *const *v, size_t n, size_t *order)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i])
+			continue;
+		size_t j = k++;
+		for (; j > 0; j--) {
+			const struct src_pos *a = &v[order[j - 1]]->pos, *b = &v[i]->pos;
+			if (a->line < b->line || (a->line == b->line && a->col <= b->col))
+				break;
+			order[j] = order[j - 1];
+		}
+		order[j] = i;
+	}
+	return k;
 }
 
 /* Decimal integer in [lo, hi]; no sign, no leading zeros, no junk. */
@@ -601,14 +623,14 @@ static void walk_fs(struct yw *w, const struct ynode *n)
 	if (!want_map(w, n, "filesystem"))
 		return;
 	map_keys(w, n, "`filesystem`", keys, v);
-	if (v[0])
-		fs_path_list(w, v[0], "filesystem.read", IR_FS_READ);
-	if (v[1])
-		fs_path_list(w, v[1], "filesystem.exec", IR_FS_EXEC);
-	if (v[2])
-		fs_path_list(w, v[2], "filesystem.write", IR_FS_WRITE);
-	if (v[3])
-		fs_rules(w, v[3]);
+	size_t order[6], no = doc_order(v, 4, order);
+	for (size_t i = 0; i < no; i++)
+		switch (order[i]) {
+		case 0: fs_path_list(w, v[0], "filesystem.read", IR_FS_READ); break;
+		case 1: fs_path_list(w, v[1], "filesystem.exec", IR_FS_EXEC); break;
+		case 2: fs_path_list(w, v[2], "filesystem.write", IR_FS_WRITE); break;
+		default: fs_rules(w, v[3]); break;
+		}
 	if (v[4])
 		fs_optional(w, v[4]);
 	if (v[5]) {
@@ -933,12 +955,13 @@ static void walk_proc(struct yw *w, const struct ynode *n)
 		pr->def_set = true;
 		pr->def_pos = v[0]->pos;
 	}
-	if (v[1])
-		sys_list(w, v[1], "process.allow", IR_SYS_ALLOW_LIST);
-	if (v[2])
-		sys_list(w, v[2], "process.deny", IR_SYS_DENY_LIST);
-	if (v[3])
-		sys_rules(w, v[3]);
+	size_t order[3], no = doc_order(v + 1, 3, order);
+	for (size_t i = 0; i < no; i++)
+		switch (order[i]) {
+		case 0: sys_list(w, v[1], "process.allow", IR_SYS_ALLOW_LIST); break;
+		case 1: sys_list(w, v[2], "process.deny", IR_SYS_DENY_LIST); break;
+		default: sys_rules(w, v[3]); break;
+		}
 	if (v[4] && want_action(w, v[4], "process.other_abis", &pr->other_abis)) {
 		pr->other_abis_set = true;
 		pr->other_abis_pos = v[4]->pos;
