@@ -174,8 +174,8 @@ static void syntax_error(struct ybuild *b, const yaml_parser_t *ps, const char *
 		return;
 	}
 	if (ps->context)
-		diag_error(b->d, pos, E100, "YAML: %s %s (line %zu)", problem, ps->context,
-		           ps->context_mark.line + 1);
+		diag_error(b->d, pos, E100, "YAML: %s %s started at %zu:%zu", problem,
+		           ps->context, ps->context_mark.line + 1, ps->context_mark.column + 1);
 	else
 		diag_error(b->d, pos, E100, "YAML: %s", problem);
 }
