@@ -66,6 +66,10 @@ struct ir_policy *oci_parse(struct load_ctx *c, const char *path, const char *te
  * needed to enforce the whole policy. */
 int ll_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out, uint32_t *min_abi);
 
+/* PROCESS section payload (ll.c): capabilities kept.  Only written when the
+ * policy keeps some; runmin drops every capability when it is absent. */
+void ll_proc_build(const struct ir_policy *p, struct buf *out);
+
 /* Network table payload (nt_build.c). */
 int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out);
 
@@ -117,6 +121,8 @@ int nt_query(const struct art *a, const char *host, uint16_t port, const char *m
  * describing the section (new reference) in *json (when non-NULL). */
 int ll_inspect(const struct art_section *s, const struct meta *m, FILE *out, json_t **json,
                char *err, size_t errlen);
+int ll_proc_inspect(const struct art_section *s, const struct meta *m, FILE *out, json_t **json,
+                    char *err, size_t errlen);
 int nt_inspect(const struct art_section *s, const struct meta *m, FILE *out, json_t **json,
                char *err, size_t errlen);
 int bpf_inspect(const struct art_section *s, const struct meta *m, FILE *out, json_t **json,

@@ -24,6 +24,7 @@ static inspect_fn section_fn(uint32_t type)
 	case ART_SEC_LANDLOCK: return ll_inspect;
 	case ART_SEC_NETTABLE: return nt_inspect;
 	case ART_SEC_SECCOMP: return bpf_inspect;
+	case ART_SEC_PROCESS: return ll_proc_inspect;
 	}
 	return NULL;
 }

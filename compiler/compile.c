@@ -1,6 +1,7 @@
 /* compile.c — runs the backends and lays out the artifact container
  * (format in runtime-min/art.h).  Section order is fixed: meta, landlock,
- * nettable, then one seccomp program per arch in sysc_arches() order. */
+ * nettable, process (only when capabilities are kept), then one seccomp
+ * program per arch in sysc_arches() order. */
 #include <sodium.h>
 #include <string.h>
 
@@ -61,6 +62,11 @@ int polc_compile(const struct ir_policy *p, struct diag_sink *d, struct buf *out
 	if (nt_build(p, d, &sec[n].data) < 0)
 		rc = -1;
 	n++;
+	if (p->proc.caps) {
+		sec[n].type = ART_SEC_PROCESS;
+		ll_proc_build(p, &sec[n].data);
+		n++;
+	}
 	if (p->proc.present) {
 		int na;
 		const struct sysc_arch *arches = sysc_arches(&na);

@@ -37,6 +37,8 @@
  *             RET instruction comes from (for disassembly and queries).
  *   LANDLOCK  see ART_LL_* below.
  *   NETTABLE  see runtime-min/nt.h (own version field first).
+ *   PROCESS   see ART_PROC_* below: what runmin applies besides Landlock and
+ *             seccomp (capabilities kept).  Absent = keep no capability.
  */
 #ifndef POLC_ART_H
 #define POLC_ART_H
@@ -58,7 +60,9 @@ enum art_section_type {
 	ART_SEC_SECCOMP = 2,
 	ART_SEC_LANDLOCK = 3,
 	ART_SEC_NETTABLE = 4,
+	ART_SEC_PROCESS = 5,
 };
+#define ART_SEC_LAST ART_SEC_PROCESS
 
 /* LANDLOCK section payload (v1):
  *     0  u32 ll_version          1
@@ -69,15 +73,35 @@ enum art_section_type {
  *    32  u32 restrict_flags      landlock_restrict_self() flags (ABI 7 audit)
  *    36  u32 path_rule_count
  *    40  u32 net_rule_count
- *    44  u32 reserved            0
+ *    44  u32 ll_flags            ART_LL_F_* (readers refuse unknown bits)
  *    48  path rules: u64 allowed_access, u32 rule_id, u16 flags, u16 path_len,
  *                    path bytes (absolute, no NUL inside, not NUL-terminated)
  *        net rules:  u64 allowed_access, u32 rule_id, u16 port, u16 reserved
+ *
+ * Rights are the kernel's LANDLOCK_ACCESS_* / LANDLOCK_SCOPE_* bits
+ * (ll_rights.def).  Every allowed_access is a subset of the handled set.
+ * Path rules may carry directory-only rights; runmin drops those for a path
+ * that turns out not to be a directory (the kernel refuses them there).
+ * restrict_flags are audit-logging flags: runmin passes them only to kernels
+ * with ABI >= 7 (logging is not enforcement, so they never raise min_abi).
  */
 #define ART_LL_VERSION 1
 #define ART_LL_HEADER_SIZE 48
 #define ART_LL_PATH_OPTIONAL 0x1 /* may be missing at run time */
 #define ART_LL_PATH_MAX 4095
+/* ll_flags: runmin adds a connect_tcp rule for the port of the network
+ * proxy it runs for the agent (chosen at run time, so it cannot be a net
+ * rule here).  Without a proxy, no rule is added: TCP connect stays denied. */
+#define ART_LL_F_PROXY_CONNECT 0x1u
+#define ART_LL_F_KNOWN ART_LL_F_PROXY_CONNECT
+
+/* PROCESS section payload (v1), 16 bytes:
+ *     0  u32 proc_version        1
+ *     4  u32 flags               0 (must be zero in v1)
+ *     8  u64 caps_keep           capabilities kept: bit n = capability n
+ *                                (caps.def); every other one is dropped  */
+#define ART_PROC_VERSION 1
+#define ART_PROC_SIZE 16
 
 struct art_section {
 	uint32_t type, arch, offset, length;
@@ -136,6 +160,7 @@ struct art_ll {
 	uint32_t min_abi;
 	uint64_t handled_fs, handled_net, scoped;
 	uint32_t restrict_flags;
+	uint32_t flags; /* ART_LL_F_* */
 	uint32_t npaths, nnets;
 	struct art_cur paths, nets; /* iterate with art_ll_next_path/net */
 	uint32_t next_path, next_net;
@@ -144,6 +169,12 @@ int art_ll_parse(struct art_ll *ll, const struct art_section *s, char *err, size
 /* Returns 1 and fills *out, 0 at the end, -1 on a malformed entry. */
 int art_ll_next_path(struct art_ll *ll, struct art_ll_path *out);
 int art_ll_next_net(struct art_ll *ll, struct art_ll_net *out);
+
+/* Process section, parsed. */
+struct art_proc {
+	uint64_t caps_keep;
+};
+int art_proc_parse(struct art_proc *pr, const struct art_section *s, char *err, size_t errlen);
 
 /* Seccomp section, parsed.  insns points into the buffer (8 bytes each,
  * little-endian); use art_sc_insn to decode one. */

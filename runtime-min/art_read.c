@@ -64,6 +64,7 @@ const char *art_section_name(uint32_t type)
 	case ART_SEC_SECCOMP: return "seccomp";
 	case ART_SEC_LANDLOCK: return "landlock";
 	case ART_SEC_NETTABLE: return "nettable";
+	case ART_SEC_PROCESS: return "process";
 	}
 	return "unknown";
 }
@@ -114,7 +115,7 @@ int art_parse(struct art *a, const uint8_t *buf, size_t len, char *err, size_t e
 		if (c.bad)
 			return fail(err, errlen, "truncated section table");
 		memcpy(s->sha256, h, 32);
-		if (s->type < ART_SEC_META || s->type > ART_SEC_NETTABLE)
+		if (s->type < ART_SEC_META || s->type > ART_SEC_LAST)
 			return fail(err, errlen, "section %u: unknown type %u", i, s->type);
 		/* Sections must follow each other in order, with only the padding
 		 * between them: no gaps to hide data, no overlaps. */
@@ -173,11 +174,13 @@ int art_ll_parse(struct art_ll *ll, const struct art_section *s, char *err, size
 	ll->restrict_flags = art_u32(&c);
 	ll->npaths = art_u32(&c);
 	ll->nnets = art_u32(&c);
-	uint32_t reserved = art_u32(&c);
+	ll->flags = art_u32(&c);
 	if (c.bad)
 		return fail(err, errlen, "landlock section truncated");
-	if (ver != ART_LL_VERSION || reserved != 0)
+	if (ver != ART_LL_VERSION)
 		return fail(err, errlen, "landlock section: unsupported version %u", ver);
+	if (ll->flags & ~ART_LL_F_KNOWN)
+		return fail(err, errlen, "landlock section: unknown flags 0x%x", ll->flags);
 	/* Walk once to validate every entry, so users of the iterators can
 	 * rely on the counts. */
 	ll->paths = c;
@@ -229,6 +232,20 @@ int art_ll_next_net(struct art_ll *ll, struct art_ll_net *out)
 	out->port = art_u16(&ll->nets);
 	art_u16(&ll->nets);
 	return ll->nets.bad ? -1 : 1;
+}
+
+int art_proc_parse(struct art_proc *pr, const struct art_section *s, char *err, size_t errlen)
+{
+	memset(pr, 0, sizeof(*pr));
+	struct art_cur c = {s->data, s->length, 0};
+	uint32_t ver = art_u32(&c), flags = art_u32(&c);
+	pr->caps_keep = art_u64(&c);
+	if (c.bad || c.left != 0)
+		return fail(err, errlen, "process section: %u bytes, want %u", s->length, ART_PROC_SIZE);
+	if (ver != ART_PROC_VERSION || flags != 0)
+		return fail(err, errlen, "process section: unsupported version %u or flags 0x%x", ver,
+		            flags);
+	return 0;
 }
 
 int art_sc_parse(struct art_sc *sc, const struct art_section *s, char *err, size_t errlen)
