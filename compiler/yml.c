@@ -663,6 +663,29 @@ static bool want_action(struct yw *w, const struct ynode *n, const char *what,
 	return false;
 }
 
+/* Every syscall name of the handled arches, for suggestions.  Built once
+ * per process from libseccomp (constant data; the strings belong to
+ * sysc_name's cache). */
+static const char *const *syscall_names(size_t *n)
+{
+	static const char *names[2048];
+	static size_t count;
+	static bool built;
+	if (!built) {
+		built = true;
+		int na;
+		const struct sysc_arch *arches = sysc_arches(&na);
+		for (int a = 0; a < na; a++)
+			for (int nr = 0; nr < 600 && count < sizeof(names) / sizeof(names[0]); nr++) {
+				const char *cand = sysc_name(&arches[a], nr);
+				if (cand)
+					names[count++] = cand;
+			}
+	}
+	*n = count;
+	return names;
+}
+
 static const char *want_syscall(struct yw *w, const struct ynode *n, const char *what)
 {
 	const char *s = want_str(w, n, what);
@@ -671,16 +694,17 @@ static const char *want_syscall(struct yw *w, const struct ynode *n, const char 
 	if (sysc_known(s))
 		return s;
 	struct near nr = {s, NULL, SIZE_MAX};
-	if (w->nsuggest < YML_MAX_SUGGEST && strlen(s) <= 64) {
+	size_t len = strlen(s);
+	if (w->nsuggest < YML_MAX_SUGGEST && len <= 32 &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == len) {
 		w->nsuggest++;
-		int na;
-		const struct sysc_arch *arches = sysc_arches(&na);
-		for (int a = 0; a < na; a++)
-			for (int nr_ = 0; nr_ < 600; nr_++) {
-				const char *cand = sysc_name(&arches[a], nr_);
-				if (cand)
-					near_try(&nr, cand);
-			}
+		size_t nc;
+		const char *const *cands = syscall_names(&nc);
+		for (size_t i = 0; i < nc; i++) {
+			size_t cl = strlen(cands[i]);
+			if (cl + 2 >= len && cl <= len + 2)
+				near_try(&nr, cands[i]);
+		}
 	}
 	if (nr.best)
 		diag_error(w->d, n->pos, E300, "unknown system call `%s`; did you mean `%s`?", s,
