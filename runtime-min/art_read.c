@@ -142,6 +142,9 @@ int art_parse(struct art *a, const uint8_t *buf, size_t len, char *err, size_t e
 		if (s->type != ART_SEC_SECCOMP && s->arch != 0)
 			return fail(err, errlen, "section %u: arch set on a %s section", i,
 			            art_section_name(s->type));
+		/* arch 0 would match any arch in art_find(): never valid here. */
+		if (s->type == ART_SEC_SECCOMP && s->arch == 0)
+			return fail(err, errlen, "section %u: seccomp section without an arch", i);
 		for (uint32_t j = 0; j < i; j++)
 			if (a->sec[j].type == s->type && a->sec[j].arch == s->arch)
 				return fail(err, errlen, "section %u: duplicate %s section", i,
