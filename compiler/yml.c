@@ -1056,6 +1056,13 @@ static bool parse_ip(struct yw *w, const char *s, struct src_pos pos, struct ir_
 	memcpy(net, r->addr, sizeof(net));
 	for (unsigned b = (unsigned)prefix; b < max; b++)
 		net[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (v6 && prefix >= 96 && memcmp(r->addr, mapped, sizeof(mapped)) == 0) {
+		/* Requests to such addresses are matched as IPv4. */
+		diag_error(w->d, pos, E402,
+		           "`%s` is an IPv4-mapped IPv6 address; write the IPv4 address instead", s);
+		return false;
+	}
 	if (memcmp(net, r->addr, max / 8) != 0) {
 		char txt[64];
 		inet_ntop(v6 ? AF_INET6 : AF_INET, net, txt, sizeof(txt));
@@ -1077,7 +1084,7 @@ static const char *name_problem(const char *s, size_t len)
 		return "empty host name";
 	if (len > 253)
 		return "host name longer than 253 characters";
-	size_t lab = 0;
+	size_t lab = 0, digits = 0;
 	for (size_t i = 0; i <= len; i++) {
 		char ch = i < len ? s[i] : '.';
 		if (ch == '.') {
@@ -1087,12 +1094,16 @@ static const char *name_problem(const char *s, size_t len)
 				return "host name label longer than 63 characters";
 			if (s[i - lab] == '-' || s[i - 1] == '-')
 				return "host name label starts or ends with '-'";
-			lab = 0;
+			if (i == len && digits == lab)
+				return "the last label is all digits (resolvers read such names as "
+				       "numbers)";
+			lab = digits = 0;
 		} else if (ch == '*') {
 			return "a wildcard is only allowed as a whole leading label: `*.example.com`";
 		} else if (!isalnum((unsigned char)ch) && ch != '-') {
 			return "host names may contain only letters, digits, '-' and '.'";
 		} else {
+			digits += isdigit((unsigned char)ch) != 0;
 			lab++;
 		}
 	}

@@ -411,7 +411,8 @@ START_TEST(errors_network)
 #define OUT HDR "network:\n  outbound:\n    - ports: [443]\n      host: "
 	static const char *const badhost[] = {"\"*\"", "\"**\"", "a.*.com", "\"*example.com\"",
 	                                      "-a.com", "a-.com", "a..b", "ex_ample.com",
-	                                      "\"example.com:443\"", "\"*.\""};
+	                                      "\"example.com:443\"", "\"*.\"", "example.123",
+	                                      "\"*.10.0.0.1\""};
 	for (size_t i = 0; i < sizeof(badhost) / sizeof(badhost[0]); i++) {
 		char text[256];
 		snprintf(text, sizeof(text), OUT "%s\n", badhost[i]);
@@ -441,7 +442,8 @@ START_TEST(errors_network)
 
 	static const char *const badip[] = {"10.0.0.1/8", "300.1.1.1", "10.0.0.0/33",
 	                                    "\"fe80::1%eth0\"", "1.2.3", "\"2001:db8::1/129\"",
-	                                    "\"2001:db8::1/32\"", "10.0.0.0/", "10.0.0.0/08"};
+	                                    "\"2001:db8::1/32\"", "10.0.0.0/", "10.0.0.0/08",
+	                                    "\"::ffff:10.0.0.1\""};
 	for (size_t i = 0; i < sizeof(badip) / sizeof(badip[0]); i++) {
 		snprintf(text, sizeof(text), OUT "%s\n", badip[i]);
 		expect1(text, "E402", 6, 13, NULL);
