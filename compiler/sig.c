@@ -210,12 +210,8 @@ static int seckey_decode(const char *text, size_t len, struct seckey *k, char *e
 		bl--;
 
 	uint8_t blob[SK_BLOB];
-	size_t got = 0;
 	int rc = -1;
-	if (bl != sodium_base64_ENCODED_LEN(SK_BLOB, sodium_base64_VARIANT_ORIGINAL) - 1 ||
-	    sodium_base642bin(blob, sizeof(blob), b, bl, NULL, &got, NULL,
-	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    got != SK_BLOB) {
+	if (minisig_b64_decode(blob, sizeof(blob), b, bl) < 0) {
 		fail(err, errlen, "not a minisign secret key (bad base64 line)");
 		goto out;
 	}

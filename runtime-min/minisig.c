@@ -60,17 +60,59 @@ static int has_prefix(const char *s, size_t n, const char *prefix)
 	return n >= pl && memcmp(s, prefix, pl) == 0;
 }
 
-/* Canonical base64 (standard alphabet, padded) of exactly n bytes. */
+/* All ones when lo <= c <= hi, else 0; c < 2^31.  No branch and no table
+ * indexed by c: secret key text is decoded here too. */
+static unsigned ct_in(unsigned c, unsigned lo, unsigned hi)
+{
+	return 0u - ((((lo - 1) - c) & (c - (hi + 1))) >> 31);
+}
+
+/* The 6-bit value of a base64 character; sets *bad for anything outside
+ * the standard alphabet (libsodium's decoder lets bytes >= 0x80 through). */
+static unsigned b64_val(unsigned c, unsigned *bad)
+{
+	unsigned up = ct_in(c, 'A', 'Z'), lo = ct_in(c, 'a', 'z'), dig = ct_in(c, '0', '9'),
+	         plus = ct_in(c, '+', '+'), slash = ct_in(c, '/', '/');
+	*bad |= ~(up | lo | dig | plus | slash) & 1u;
+	return ((up & (c - 'A')) | (lo & (c - 'a' + 26)) | (dig & (c - '0' + 52)) | (plus & 62) |
+	        (slash & 63)) &
+	       63u;
+}
+
+int minisig_b64_decode(uint8_t *out, size_t n, const char *s, size_t slen)
+{
+	if (n == 0 || n > SIZE_MAX / 4 || slen != (n + 2) / 3 * 4)
+		return -1;
+	unsigned bad = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < slen; i += 4) {
+		/* characters carrying data in this group: 4, or 2/3 before "=="/"=" */
+		size_t left = n - o, data = left >= 3 ? 4 : left + 1;
+		unsigned v[4] = {0, 0, 0, 0};
+		for (size_t j = 0; j < 4; j++) {
+			if (j < data)
+				v[j] = b64_val((unsigned char)s[i + j], &bad);
+			else
+				bad |= s[i + j] != '=';
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
+		out[o++] = (uint8_t)(w >> 16);
+		if (data >= 3)
+			out[o++] = (uint8_t)(w >> 8);
+		if (data == 4)
+			out[o++] = (uint8_t)w;
+		/* canonical: the bits after the last byte are zero */
+		if (data == 2)
+			bad |= (v[1] & 15u) != 0;
+		else if (data == 3)
+			bad |= (v[2] & 3u) != 0;
+	}
+	return bad ? -1 : 0;
+}
+
 static int b64_exact(uint8_t *out, size_t n, const char *s, size_t slen)
 {
-	size_t got = 0;
-	if (slen != sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL) - 1)
-		return -1;
-	if (sodium_base642bin(out, n, s, slen, NULL, &got, NULL,
-	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    got != n)
-		return -1;
-	return 0;
+	return minisig_b64_decode(out, n, s, slen);
 }
 
 /* Common checks on a whole file's text. */

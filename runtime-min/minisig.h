@@ -78,6 +78,12 @@ int minisig_verify(const uint8_t *msg, size_t len, const char *sig_text, size_t 
 int minisig_check_artifact_comment(const char *tc, const uint8_t *msg, size_t len, char *err,
                                    size_t errlen);
 
+/* Decodes canonical base64 (standard alphabet, '=' padding, zero unused
+ * bits, nothing else) of exactly n > 0 bytes: slen must be 4 * ceil(n / 3).
+ * Constant time in the characters' values (secret keys use it too).
+ * Returns 0, or -1 (out then holds garbage). */
+int minisig_b64_decode(uint8_t *out, size_t n, const char *s, size_t slen);
+
 /* The key id as minisign prints it ("6579BB5E69111015"), into out. */
 void minisig_key_id_str(const uint8_t key_id[MINISIG_KEYID_BYTES], char out[MINISIG_KEYID_STR]);
 
