@@ -23,7 +23,7 @@
 /* The schema nests five levels; anything much deeper is hostile. */
 #define YML_MAX_DEPTH 64
 /* Unknown syscalls get a "did you mean" from libseccomp's names; each
- * costs a scan of the tables, so only the first few are helped. */
+ * costs a pass over every name, so only the first few are helped. */
 #define YML_MAX_SUGGEST 8
 #define YML_MAX_PATH 4095
 
@@ -31,11 +31,13 @@
 
 enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
 
+#define NONE SIZE_MAX
+
 struct ynode;
 
 struct ypair {
 	struct ynode *k, *v;
-	int first; /* index of an earlier pair with the same key, or -1 */
+	size_t first; /* index of an earlier pair with the same key, or NONE */
 	bool bad;  /* key is not a string (already reported) */
 };
 
@@ -80,7 +82,7 @@ static struct ynode *node_new(struct ybuild *b, enum ykind k, yaml_mark_t m)
 static int cmp_pair_key(const void *x, const void *y, void *ctx)
 {
 	const struct ypair *pairs = ctx;
-	int i = *(const int *)x, j = *(const int *)y;
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
 	const struct ynode *a = pairs[i].k, *b = pairs[j].k;
 	size_t n = a->len < b->len ? a->len : b->len;
 	int c = memcmp(a->s, b->s, n);
@@ -97,17 +99,17 @@ static void find_duplicates(struct ybuild *b, struct ynode *m)
 {
 	if (m->npairs < 2)
 		return;
-	int *ix = arena_array(b->a, m->npairs, sizeof(int));
+	size_t *ix = arena_array(b->a, m->npairs, sizeof(size_t));
 	size_t n = 0;
 	for (size_t i = 0; i < m->npairs; i++)
 		if (!m->pairs[i].bad)
-			ix[n++] = (int)i;
-	qsort_r(ix, n, sizeof(int), cmp_pair_key, m->pairs);
+			ix[n++] = i;
+	qsort_r(ix, n, sizeof(size_t), cmp_pair_key, m->pairs);
 	for (size_t i = 1; i < n; i++) {
 		const struct ynode *p = m->pairs[ix[i - 1]].k, *q = m->pairs[ix[i]].k;
 		if (p->len == q->len && memcmp(p->s, q->s, p->len) == 0) {
-			int first = m->pairs[ix[i - 1]].first;
-			m->pairs[ix[i]].first = first >= 0 ? first : ix[i - 1];
+			size_t first = m->pairs[ix[i - 1]].first;
+			m->pairs[ix[i]].first = first != NONE ? first : ix[i - 1];
 		}
 	}
 }
@@ -131,7 +133,7 @@ static void attach(struct ybuild *b, struct ynode *n)
 	struct ypair *pr = ARENA_PUSH(b->a, p->pairs, p->npairs, p->cappairs);
 	pr->k = p->key;
 	pr->v = n;
-	pr->first = -1;
+	pr->first = NONE;
 	p->key = NULL;
 	if (pr->k->kind != Y_SCALAR) {
 		diag_error(b->d, pr->k->pos, E102, "mapping keys must be strings, got %s",
@@ -169,8 +171,13 @@ static void syntax_error(struct ybuild *b, const yaml_parser_t *ps, const char *
 				bol = i + 1;
 			}
 		size_t col = off - bol + 1;
-		diag_error(b->d, src_pos(b->file, line, col > UINT32_MAX ? UINT32_MAX : (uint32_t)col),
-		           E100, "YAML: %s (byte 0x%02x)", problem, (unsigned)ps->problem_value & 0xffu);
+		struct src_pos at =
+		        src_pos(b->file, line, col > UINT32_MAX ? UINT32_MAX : (uint32_t)col);
+		if (ps->problem_value >= 0 && ps->problem_value <= 0xff)
+			diag_error(b->d, at, E100, "YAML: %s (byte 0x%02x)", problem,
+			           (unsigned)ps->problem_value);
+		else
+			diag_error(b->d, at, E100, "YAML: %s", problem);
 		return;
 	}
 	if (ps->context)
@@ -286,7 +293,7 @@ static bool want_list(struct yw *w, const struct ynode *n, const char *what)
 {
 	if (n->kind == Y_SEQ || (n->kind == Y_SCALAR && n->null))
 		return true;
-	diag_error(w->d, n->pos, E102, "`%s`: expected a list, got %s", what, kind_name(n));
+	diag_error(w->d, n->pos, E102, "`%.80s`: expected a list, got %s", what, kind_name(n));
 	return false;
 }
 
@@ -294,20 +301,38 @@ static bool want_map(struct yw *w, const struct ynode *n, const char *what)
 {
 	if (n->kind == Y_MAP || (n->kind == Y_SCALAR && n->null))
 		return true;
-	diag_error(w->d, n->pos, E102, "`%s`: expected a mapping, got %s", what, kind_name(n));
+	diag_error(w->d, n->pos, E102, "`%.80s`: expected a mapping, got %s", what, kind_name(n));
 	return false;
 }
 
-/* A non-empty scalar without NUL bytes; NULL after an E102. */
+/* Control characters other than tab and line breaks (a double-quoted YAML
+ * scalar can spell ESC as "\e"): never meaningful in a policy, and they
+ * would reach terminals through diagnostics and `polc inspect`. */
+static bool has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* A non-empty scalar without NUL or control characters; NULL after an
+ * E102. */
 static const char *want_str(struct yw *w, const struct ynode *n, const char *what)
 {
 	if (n->kind != Y_SCALAR || n->null) {
-		diag_error(w->d, n->pos, E102, "`%s`: expected a scalar, got %s", what,
+		diag_error(w->d, n->pos, E102, "`%.80s`: expected a scalar, got %s", what,
 		           kind_name(n));
 		return NULL;
 	}
 	if (memchr(n->s, '\0', n->len)) {
-		diag_error(w->d, n->pos, E102, "`%s`: value contains a NUL character", what);
+		diag_error(w->d, n->pos, E102, "`%.80s`: value contains a NUL character", what);
+		return NULL;
+	}
+	if (has_control(n->s, n->len)) {
+		diag_error(w->d, n->pos, E102, "`%.80s`: value contains a control character", what);
 		return NULL;
 	}
 	return n->s;
@@ -372,9 +397,9 @@ static void map_keys(struct yw *w, const struct ynode *m, const char *where,
 		const struct ypair *pr = &m->pairs[i];
 		if (pr->bad)
 			continue;
-		if (pr->first >= 0) {
-			diag_error(w->d, pr->k->pos, E103, "duplicate key `%s` in %s", pr->k->s, where);
-			diag_note(w->d, m->pairs[pr->first].k->pos, E103, "`%s` first defined here",
+		if (pr->first != NONE) {
+			diag_error(w->d, pr->k->pos, E103, "duplicate key `%.80s` in %s", pr->k->s, where);
+			diag_note(w->d, m->pairs[pr->first].k->pos, E103, "`%.80s` first defined here",
 			          pr->k->s);
 			continue;
 		}
@@ -397,10 +422,10 @@ static void map_keys(struct yw *w, const struct ynode *m, const char *where,
 		}
 		if (nr.best)
 			diag_error(w->d, pr->k->pos, E101,
-			           "unknown key `%s` in %s; did you mean `%s`? (valid keys: %s)",
+			           "unknown key `%.80s` in %s; did you mean `%.80s`? (valid keys: %s)",
 			           pr->k->s, where, nr.best, list);
 		else
-			diag_error(w->d, pr->k->pos, E101, "unknown key `%s` in %s (valid keys: %s)",
+			diag_error(w->d, pr->k->pos, E101, "unknown key `%.80s` in %s (valid keys: %s)",
 			           pr->k->s, where, list);
 	}
 }
@@ -463,6 +488,9 @@ static const char *path_problem(const struct ynode *n)
 		return "path is empty";
 	if (memchr(s, '\0', n->len))
 		return "path contains a NUL character";
+	for (size_t i = 0; i < n->len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "path contains a control character";
 	if (s[0] != '/')
 		return "path must be absolute (start with '/')";
 	if (n->len > YML_MAX_PATH)
@@ -489,12 +517,12 @@ static const char *path_problem(const struct ynode *n)
 static const char *want_path(struct yw *w, const struct ynode *n, const char *what)
 {
 	if (n->kind != Y_SCALAR || n->null) {
-		diag_error(w->d, n->pos, E102, "`%s`: expected a path, got %s", what, kind_name(n));
+		diag_error(w->d, n->pos, E102, "`%.80s`: expected a path, got %s", what, kind_name(n));
 		return NULL;
 	}
 	const char *why = path_problem(n);
 	if (why) {
-		diag_error(w->d, n->pos, E200, "%s: `%.*s`", why, (int)strnlen(n->s, 200), n->s);
+		diag_error(w->d, n->pos, E200, "%s: `%.*s`", why, (int)strnlen(n->s, 80), n->s);
 		return NULL;
 	}
 	return n->s;
@@ -578,12 +606,12 @@ static void fs_rules(struct yw *w, const struct ynode *n)
 #include "ll_rights.def"
 				if (nr.best)
 					diag_error(w->d, r->pos, E201,
-					           "unknown access right `%s`; did you mean `%s`? "
+					           "unknown access right `%.80s`; did you mean `%.80s`? "
 					           "(valid: %s)",
 					           name, nr.best, list);
 				else
 					diag_error(w->d, r->pos, E201,
-					           "unknown access right `%s` (valid: %s)", name, list);
+					           "unknown access right `%.80s` (valid: %s)", name, list);
 				ok = false;
 				continue;
 			}
@@ -638,7 +666,7 @@ static void walk_fs(struct yw *w, const struct ynode *n)
 		uint64_t abi;
 		if (s && !parse_dec(s, 1, 7, &abi))
 			diag_error(w->d, v[5]->pos, E106,
-			           "`min_abi` must be a Landlock ABI version from 1 to 7, got `%s`", s);
+			           "`min_abi` must be a Landlock ABI version from 1 to 7, got `%.80s`", s);
 		else if (s) {
 			w->p->fs.min_abi = (uint32_t)abi;
 			w->p->fs.min_abi_pos = v[5]->pos;
@@ -657,7 +685,7 @@ static bool want_action(struct yw *w, const struct ynode *n, const char *what,
 	if (ir_action_parse(s, out) == 0)
 		return true;
 	diag_error(w->d, n->pos, E301,
-	           "`%s`: invalid action `%s` (expected allow, errno NAME or errno N with N at "
+	           "`%.80s`: invalid action `%.80s` (expected allow, errno NAME or errno N with N at "
 	           "most 4095, kill, kill_thread, trap or log)",
 	           what, s);
 	return false;
@@ -707,10 +735,10 @@ static const char *want_syscall(struct yw *w, const struct ynode *n, const char 
 		}
 	}
 	if (nr.best)
-		diag_error(w->d, n->pos, E300, "unknown system call `%s`; did you mean `%s`?", s,
+		diag_error(w->d, n->pos, E300, "unknown system call `%.80s`; did you mean `%.80s`?", s,
 		           nr.best);
 	else
-		diag_error(w->d, n->pos, E300, "unknown system call `%s`", s);
+		diag_error(w->d, n->pos, E300, "unknown system call `%.80s`", s);
 	return NULL;
 }
 
@@ -808,7 +836,7 @@ static bool want_value(struct yw *w, const struct ynode *n, const char *what, ui
 		uint64_t v;
 		if (!parse_term(p, (size_t)(t - p), &v)) {
 			diag_error(w->d, n->pos, E302,
-			           "`%s`: `%s` is not an integer (decimal, 0x hex, 0o octal, 0b "
+			           "`%.80s`: `%.80s` is not an integer (decimal, 0x hex, 0o octal, 0b "
 			           "binary) or a known constant such as AF_INET",
 			           what, s);
 			return false;
@@ -841,7 +869,7 @@ static bool arg_cond(struct yw *w, const struct ynode *n, struct ir_arg_cond *c)
 		c->index = (uint8_t)idx;
 	} else {
 		if (s)
-			diag_error(w->d, v[0]->pos, E302, "`index` must be from 0 to 5, got `%s`", s);
+			diag_error(w->d, v[0]->pos, E302, "`index` must be from 0 to 5, got `%.80s`", s);
 		ok = false;
 	}
 	bool have_op = false;
@@ -853,7 +881,7 @@ static bool arg_cond(struct yw *w, const struct ynode *n, struct ir_arg_cond *c)
 	} else {
 		if (s)
 			diag_error(w->d, v[1]->pos, E302,
-			           "unknown operator `%s` (valid: eq, ne, lt, le, gt, ge, in, "
+			           "unknown operator `%.80s` (valid: eq, ne, lt, le, gt, ge, in, "
 			           "masked_eq)",
 			           s);
 		ok = false;
@@ -885,12 +913,12 @@ static bool arg_cond(struct yw *w, const struct ynode *n, struct ir_arg_cond *c)
 				ok = false;
 	} else {
 		if (v[3]) {
-			diag_error(w->d, v[3]->pos, E302, "op `%s` takes one `value:`, not `values:`", opn);
+			diag_error(w->d, v[3]->pos, E302, "op `%.80s` takes one `value:`, not `values:`", opn);
 			ok = false;
 		}
 		if (!v[2]) {
 			if (!v[3])
-				diag_error(w->d, n->pos, E302, "op `%s` needs `value:`", opn);
+				diag_error(w->d, n->pos, E302, "op `%.80s` needs `value:`", opn);
 			return false;
 		}
 		c->values = arena_alloc(w->a, sizeof(uint64_t));
@@ -997,7 +1025,7 @@ static void walk_proc(struct yw *w, const struct ynode *n)
 			int cap = s ? ir_cap_parse(s) : -1;
 			if (s && (cap < 0 || cap > 63))
 				diag_error(w->d, v[5]->items[i]->pos, E303,
-				           "unknown capability `%s` (e.g. CAP_NET_BIND_SERVICE or "
+				           "unknown capability `%.80s` (e.g. CAP_NET_BIND_SERVICE or "
 				           "NET_BIND_SERVICE)",
 				           s);
 			else if (s)
@@ -1019,7 +1047,7 @@ static void walk_proc(struct yw *w, const struct ynode *n)
 #include "ll_rights.def"
 			if (!bit)
 				diag_error(w->d, v[6]->items[i]->pos, E106,
-				           "unknown scope `%s` (valid: signal, abstract_unix_socket)", s);
+				           "unknown scope `%.80s` (valid: signal, abstract_unix_socket)", s);
 			pr->scopes |= bit;
 		}
 	}
@@ -1042,13 +1070,13 @@ static bool parse_ip(struct yw *w, const char *s, struct src_pos pos, struct ir_
 		ok = inet_pton(v6 ? AF_INET6 : AF_INET, buf, r->addr) == 1;
 	}
 	if (!ok) {
-		diag_error(w->d, pos, E402, "`%s` is not a valid %s address%s", s, v6 ? "IPv6" : "IPv4",
+		diag_error(w->d, pos, E402, "`%.80s` is not a valid %s address%s", s, v6 ? "IPv6" : "IPv4",
 		           slash ? " and prefix" : "");
 		return false;
 	}
 	uint64_t prefix = max;
 	if (slash && !parse_dec(slash + 1, 0, max, &prefix)) {
-		diag_error(w->d, pos, E402, "CIDR prefix in `%s` must be a number from 0 to %u", s,
+		diag_error(w->d, pos, E402, "CIDR prefix in `%.80s` must be a number from 0 to %u", s,
 		           max);
 		return false;
 	}
@@ -1060,13 +1088,13 @@ static bool parse_ip(struct yw *w, const char *s, struct src_pos pos, struct ir_
 	if (v6 && prefix >= 96 && memcmp(r->addr, mapped, sizeof(mapped)) == 0) {
 		/* Requests to such addresses are matched as IPv4. */
 		diag_error(w->d, pos, E402,
-		           "`%s` is an IPv4-mapped IPv6 address; write the IPv4 address instead", s);
+		           "`%.80s` is an IPv4-mapped IPv6 address; write the IPv4 address instead", s);
 		return false;
 	}
 	if (memcmp(net, r->addr, max / 8) != 0) {
 		char txt[64];
 		inet_ntop(v6 ? AF_INET6 : AF_INET, net, txt, sizeof(txt));
-		diag_error(w->d, pos, E402, "`%s` has host bits set; did you mean `%s/%u`?", s, txt,
+		diag_error(w->d, pos, E402, "`%.80s` has host bits set; did you mean `%s/%u`?", s, txt,
 		           (unsigned)prefix);
 		return false;
 	}
@@ -1119,7 +1147,7 @@ static bool parse_host(struct yw *w, const struct ynode *n, struct ir_net_rule *
 	const char *colon = strchr(s, ':');
 	if (colon && !strchr(colon + 1, ':')) {
 		diag_error(w->d, n->pos, E400,
-		           "invalid host `%s`: write a name or address only, without scheme or "
+		           "invalid host `%.80s`: write a name or address only, without scheme or "
 		           "port (ports go in `ports:`)",
 		           s);
 		return false;
@@ -1130,7 +1158,7 @@ static bool parse_host(struct yw *w, const struct ynode *n, struct ir_net_rule *
 	if (s[0] == '*') {
 		if (s[1] != '.') {
 			diag_error(w->d, n->pos, E400,
-			           "invalid host `%s`: a wildcard must be a whole leading label followed "
+			           "invalid host `%.80s`: a wildcard must be a whole leading label followed "
 			           "by a name, as in `*.example.com`",
 			           s);
 			return false;
@@ -1145,7 +1173,7 @@ static bool parse_host(struct yw *w, const struct ynode *n, struct ir_net_rule *
 	if (!why && wild && strspn(s, "0123456789.") == len)
 		why = "a wildcard needs a name after `*.`, not an address";
 	if (why) {
-		diag_error(w->d, n->pos, E400, "invalid host `%s`: %s", n->s, why);
+		diag_error(w->d, n->pos, E400, "invalid host `%.80s`: %s", n->s, why);
 		return false;
 	}
 	char *h = arena_strndup(w->a, s, len);
@@ -1230,7 +1258,7 @@ static void net_outbound(struct yw *w, const struct ynode *n)
 				}
 				if (s)
 					diag_error(w->d, pn->pos, E401,
-					           "invalid port `%s` (a number from 1 to 65535, or "
+					           "invalid port `%.80s` (a number from 1 to 65535, or "
 					           "\"lo-hi\" with lo <= hi)",
 					           s);
 				ok = false;
@@ -1259,11 +1287,11 @@ static void net_outbound(struct yw *w, const struct ynode *n)
 				up[k] = '\0';
 				if (!s[k] && ir_method_parse(up) >= 0)
 					diag_error(w->d, v[2]->items[j]->pos, E403,
-					           "unknown HTTP method `%s`; methods are upper case: `%s`", s,
+					           "unknown HTTP method `%.80s`; methods are upper case: `%.80s`", s,
 					           up);
 				else
 					diag_error(w->d, v[2]->items[j]->pos, E403,
-					           "unknown HTTP method `%s` (valid: GET, HEAD, POST, PUT, "
+					           "unknown HTTP method `%.80s` (valid: GET, HEAD, POST, PUT, "
 					           "DELETE, PATCH, OPTIONS, CONNECT, TRACE)",
 					           s);
 			}
@@ -1286,7 +1314,7 @@ static void net_outbound(struct yw *w, const struct ynode *n)
 				}
 				if (s)
 					diag_error(w->d, pn->pos, E404,
-					           "invalid path pattern `%s`: it must start with '/' and "
+					           "invalid path pattern `%.80s`: it must start with '/' and "
 					           "contain no spaces, control characters, '?' or '#'",
 					           s);
 				ok = false;
@@ -1300,7 +1328,7 @@ static void net_outbound(struct yw *w, const struct ynode *n)
 				r.deny = true;
 			else if (s && strcmp(s, "allow") != 0) {
 				diag_error(w->d, v[4]->pos, E301,
-				           "invalid network action `%s` (expected allow or deny)", s);
+				           "invalid network action `%.80s` (expected allow or deny)", s);
 				ok = false;
 			} else if (!s) {
 				ok = false;
@@ -1333,7 +1361,7 @@ static void walk_net(struct yw *w, const struct ynode *n)
 				b->pos = it->pos;
 			} else if (s) {
 				diag_error(w->d, it->pos, E401,
-				           "invalid bind port `%s` (a number from 1 to 65535)", s);
+				           "invalid bind port `%.80s` (a number from 1 to 65535)", s);
 			}
 		}
 }
@@ -1343,6 +1371,28 @@ static void walk_net(struct yw *w, const struct ynode *n)
 /* Copies this file's diagnostics into the caller's sink in source order
  * (the walker visits keys in schema order, users read files top down).
  * A note stays right after the diagnostic it explains. */
+/* Messages quote the policy's own text, which may hold any byte (a key is
+ * never checked): show control characters as \xNN so a hostile policy
+ * cannot drive the terminal or CI log that prints its diagnostics. */
+static const char *visible(struct arena *a, const char *msg)
+{
+	size_t n = 0, bad = 0;
+	for (; msg[n]; n++)
+		bad += (unsigned char)msg[n] < 0x20 || msg[n] == 0x7f;
+	if (!bad)
+		return msg;
+	char *out = arena_alloc(a, n + 3 * bad + 1), *o = out;
+	for (const char *p = msg; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch < 0x20 || ch == 0x7f)
+			o += sprintf(o, "\\x%02x", ch);
+		else
+			*o++ = (char)ch;
+	}
+	*o = '\0';
+	return out;
+}
+
 struct dgroup {
 	size_t first, n;
 	struct src_pos pos;
@@ -1376,7 +1426,7 @@ static void flush_sorted(struct arena *a, const struct diag_sink *from, struct d
 	for (size_t i = 0; i < ng; i++)
 		for (size_t j = 0; j < g[i].n; j++) {
 			const struct diag *dg = diag_get(from, g[i].first + j);
-			diag_add(to, dg->level, dg->pos, dg->code, "%s", dg->msg);
+			diag_add(to, dg->level, dg->pos, dg->code, "%s", visible(a, dg->msg));
 		}
 }
 
@@ -1401,7 +1451,7 @@ static struct pending_base *walk_top(struct yw *w, const struct ynode *root, siz
 		const char *s = want_str(w, v[0], "polc");
 		if (s && strcmp(s, "1") != 0)
 			diag_error(w->d, v[0]->pos, E105,
-			           "unsupported schema version `%s`: this polc reads `polc: 1`", s);
+			           "unsupported schema version `%.80s`: this polc reads `polc: 1`", s);
 	}
 	if (!v[1]) {
 		diag_error(w->d, root->pos, E104, "missing required key `name`");
@@ -1409,7 +1459,7 @@ static struct pending_base *walk_top(struct yw *w, const struct ynode *root, siz
 		const char *s = want_str(w, v[1], "name");
 		if (s && !valid_policy_name(s))
 			diag_error(w->d, v[1]->pos, E107,
-			           "invalid policy name `%s`: use 1 to 128 of A-Z a-z 0-9 . _ -", s);
+			           "invalid policy name `%.80s`: use 1 to 128 of A-Z a-z 0-9 . _ -", s);
 		else if (s) {
 			p->name = s;
 			p->name_pos = v[1]->pos;
@@ -1434,9 +1484,9 @@ static struct pending_base *walk_top(struct yw *w, const struct ynode *root, siz
 				bool is_name = !strchr(s, '/') && !strchr(s, '.');
 				diag_error(w->d, it->pos, E501,
 				           !*s       ? "extends: empty entry%s"
-				           : is_name ? "extends: no stdlib policy named `%s` (searched "
+				           : is_name ? "extends: no stdlib policy named `%.80s` (searched "
 				                       "$POLC_STDLIB and the stdlib-policies directories)"
-				                     : "extends: cannot find `%s` (a relative path is "
+				                     : "extends: cannot find `%.80s` (a relative path is "
 				                       "resolved from the directory of the file naming it)",
 				           s);
 				continue;

@@ -661,6 +661,27 @@ START_TEST(hostile_yaml)
 		ck_assert_uint_ge(diag_errors(r.c.d), 1);
 		run_free(&r);
 	}
+	/* escapes in quoted scalars: control characters are refused in values,
+	 * and never reach a message raw (keys are not checked, only shown) */
+	expect1(HDR "description: \"red \\e[31m\"\n", "E102", 3, 14, "control character");
+	expect1(HDR "filesystem:\n  read: [\"/a\\nb\"]\n", "E200", 4, 10, "control character");
+	ck_assert_ptr_null(run_text(&r, HDR "\"k\\e[2J\": 1\n"));
+	ck_assert_uint_eq(nerr(&r, "E101"), 1);
+	const struct diag *d = diag_get(r.c.d, 0);
+	ck_assert_ptr_null(strchr(d->msg, '\033'));
+	ck_assert_ptr_nonnull(strstr(d->msg, "k\\x1b[2J"));
+	run_free(&r);
+	/* a huge value is quoted clipped, not whole */
+	char *big = malloc(20000);
+	int bl = snprintf(big, 20000, HDR "process:\n  allow: [");
+	memset(big + bl, 'x', 10000);
+	strcpy(big + bl + 10000, "]\n");
+	ck_assert_ptr_null(run_text(&r, big));
+	ck_assert_uint_eq(nerr(&r, "E300"), 1);
+	ck_assert_uint_lt(strlen(diag_get(r.c.d, 0)->msg), 200);
+	run_free(&r);
+	free(big);
+
 	/* NUL bytes inside the text */
 	ck_assert_ptr_null(run_bytes(&r, "polc: 1\0name: x\n", 16));
 	ck_assert_uint_eq(nerr(&r, "E100"), 1);
