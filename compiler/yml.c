@@ -682,8 +682,13 @@ static bool want_action(struct yw *w, const struct ynode *n, const char *what,
 	const char *s = want_str(w, n, what);
 	if (!s)
 		return false;
-	if (ir_action_parse(s, out) == 0)
+	/* Parse into a temporary: ir_action_parse zeroes its output (that
+	 * is `allow`) before it fails. */
+	struct ir_action a;
+	if (ir_action_parse(s, &a) == 0) {
+		*out = a;
 		return true;
+	}
 	diag_error(w->d, n->pos, E301,
 	           "`%.80s`: invalid action `%.80s` (expected allow, errno NAME or errno N with N at "
 	           "most 4095, kill, kill_thread, trap or log)",
@@ -761,11 +766,15 @@ static void sys_list(struct yw *w, const struct ynode *n, const char *what,
 {
 	if (!want_list(w, n, what))
 		return;
-	struct ir_action allow = {.kind = IR_ACT_ALLOW};
+	/* ir_finalize gives deny entries their real action (the merged
+	 * default); until then they hold a refusal, never `allow`. */
+	struct ir_action act = {.kind = IR_ACT_ALLOW};
+	if (origin == IR_SYS_DENY_LIST)
+		act = (struct ir_action){.kind = IR_ACT_ERRNO, .errno_val = EPERM};
 	for (size_t i = 0; i < n->nitems; i++) {
 		const char *s = want_syscall(w, n->items[i], what);
 		if (s)
-			sys_add(w, s, origin, allow, NULL, 0, n->items[i]->pos);
+			sys_add(w, s, origin, act, NULL, 0, n->items[i]->pos);
 	}
 }
 

@@ -180,8 +180,8 @@ START_TEST(full_policy)
 		{"read", IR_SYS_ALLOW_LIST, IR_ACT_ALLOW, 19, 11, 0},
 		{"write", IR_SYS_ALLOW_LIST, IR_ACT_ALLOW, 19, 17, 0},
 		{"openat", IR_SYS_ALLOW_LIST, IR_ACT_ALLOW, 19, 24, 0},
-		{"ptrace", IR_SYS_DENY_LIST, IR_ACT_ALLOW, 20, 10, 0}, /* action set by finalize */
-		{"bpf", IR_SYS_DENY_LIST, IR_ACT_ALLOW, 20, 18, 0},
+		{"ptrace", IR_SYS_DENY_LIST, IR_ACT_ERRNO, 20, 10, 0}, /* EPERM until finalize */
+		{"bpf", IR_SYS_DENY_LIST, IR_ACT_ERRNO, 20, 18, 0},
 		{"socket", IR_SYS_RULE, IR_ACT_ALLOW, 22, 18, 2},
 		{"socketpair", IR_SYS_RULE, IR_ACT_ALLOW, 22, 26, 2},
 		{"personality", IR_SYS_RULE, IR_ACT_KILL, 27, 18, 1},
@@ -190,8 +190,7 @@ START_TEST(full_policy)
 		const struct ir_sys_rule *x = &pr->rules[i];
 		ck_assert_str_eq(x->syscall, sr[i].sc);
 		ck_assert_int_eq(x->origin, sr[i].origin);
-		if (sr[i].origin != IR_SYS_DENY_LIST)
-			ck_assert_int_eq(x->action.kind, sr[i].act);
+		ck_assert_int_eq(x->action.kind, sr[i].act);
 		ck_assert_uint_eq(x->pos.line, sr[i].line);
 		ck_assert_uint_eq(x->pos.col, sr[i].col);
 		ck_assert_uint_eq(x->nconds, sr[i].nconds);
@@ -218,6 +217,7 @@ START_TEST(full_policy)
 	ck_assert_uint_eq(c2->pos.line, 29);
 
 	/* finalize gives deny entries the default action */
+	ck_assert_uint_eq(pr->rules[3].action.errno_val, EPERM);
 	ir_finalize(p, r.c.d);
 	ck_assert_int_eq(pr->rules[3].action.kind, IR_ACT_ERRNO);
 	ck_assert_uint_eq(pr->rules[3].action.errno_val, EACCES);
