@@ -151,7 +151,7 @@ START_TEST(full_policy)
 	ck_assert_str_eq(p->fs.optional[0], "/opt/tool");
 	ck_assert_uint_eq(p->fs.optional_pos[0].line, 15);
 	ck_assert_uint_eq(p->fs.optional_pos[0].col, 14);
-	ck_assert_uint_eq(p->fs.min_abi, 5);
+	ck_assert_uint_eq(p->fs.min_abi, 6);
 	ck_assert_uint_eq(p->fs.min_abi_pos.line, 16);
 
 	/* process */
