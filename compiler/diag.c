@@ -127,7 +127,14 @@ void diag_print(const struct diag_sink *s, FILE *out, bool color)
 		const char *line = diag_source_line(s, d->pos.file, d->pos.line, &len);
 		if (!line)
 			continue;
-		fprintf(out, "%5u | %.*s\n      | ", d->pos.line, (int)len, line);
+		/* A hostile file must not drive the terminal: show control bytes
+		 * (other than tab, kept for the caret's alignment) as '?'. */
+		fprintf(out, "%5u | ", d->pos.line);
+		for (size_t k = 0; k < len; k++) {
+			unsigned char ch = (unsigned char)line[k];
+			fputc((ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : ch, out);
+		}
+		fputs("\n      | ", out);
 		/* Keep tabs so the caret lines up under the column. */
 		for (uint32_t c = 1; c < d->pos.col && c - 1 < len; c++)
 			fputc(line[c - 1] == '\t' ? '\t' : ' ', out);

@@ -236,12 +236,18 @@ void ir_merge(struct ir_policy *dst, const struct ir_policy *src)
 	dst->fs.present |= src->fs.present;
 	APPEND_ALL(a, dst->fs.rules, dst->fs.nrules, dst->fs.caprules, src->fs.rules,
 	           src->fs.nrules);
-	for (size_t i = 0; i < src->fs.noptional; i++) {
-		*ARENA_PUSH(a, dst->fs.optional, dst->fs.noptional, dst->fs.capoptional) =
-		        src->fs.optional[i];
-		dst->fs.optional_pos = arena_grow(a, dst->fs.optional_pos, dst->fs.noptional - 1,
-		                                  dst->fs.noptional, sizeof(struct src_pos));
-		dst->fs.optional_pos[dst->fs.noptional - 1] = src->fs.optional_pos[i];
+	if (src->fs.noptional) {
+		/* Paths and positions are parallel arrays: grow both at once. */
+		size_t n = dst->fs.noptional + src->fs.noptional;
+		dst->fs.optional = arena_grow(a, dst->fs.optional, dst->fs.noptional, n,
+		                              sizeof(*dst->fs.optional));
+		dst->fs.optional_pos = arena_grow(a, dst->fs.optional_pos, dst->fs.noptional, n,
+		                                  sizeof(*dst->fs.optional_pos));
+		memcpy(dst->fs.optional + dst->fs.noptional, src->fs.optional,
+		       src->fs.noptional * sizeof(*src->fs.optional));
+		memcpy(dst->fs.optional_pos + dst->fs.noptional, src->fs.optional_pos,
+		       src->fs.noptional * sizeof(*src->fs.optional_pos));
+		dst->fs.noptional = dst->fs.capoptional = n;
 	}
 	if (src->fs.min_abi) {
 		dst->fs.min_abi = src->fs.min_abi;

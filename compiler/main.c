@@ -7,8 +7,6 @@
 
 #include "cmd.h"
 
-int polc_verbose;
-
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);

@@ -11,6 +11,8 @@
 
 #include "cmd.h"
 
+int polc_verbose;
+
 bool polc_color(FILE *f)
 {
 	const char *nc = getenv("NO_COLOR");
