@@ -9,8 +9,6 @@
 		return EXIT_USAGE;                                                             \
 	}
 STUB(test)
-STUB(lint)
-STUB(diff)
 STUB(export)
 STUB(convert)
 STUB(opa_cases)
