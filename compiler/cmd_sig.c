@@ -100,7 +100,18 @@ int cmd_keygen(int argc, char **argv)
 		polc_err("keygen", "%s", err);
 		return EXIT_USAGE;
 	}
-	printf("public key: %s\nsecret key: %s (keep it secret%s)\n", pk, sk,
+	/* Read the public key back: proves it parses, and names the key id. */
+	size_t n;
+	char *text = read_small_file(pk, MINISIG_TEXT_MAX, &n), id[MINISIG_KEYID_STR] = "?";
+	struct minisig_pk k;
+	if (!text || minisig_pk_parse(&k, text, n, err, sizeof(err)) < 0) {
+		polc_err("keygen", "cannot read back '%s'", pk);
+		free(text);
+		return EXIT_USAGE;
+	}
+	free(text);
+	minisig_key_id_str(k.key_id, id);
+	printf("key id %s\npublic key: %s\nsecret key: %s (keep it secret%s)\n", id, pk, sk,
 	       (flags & SIG_KEYGEN_PASSWORD) ? ", encrypted" : ", not encrypted");
 	return EXIT_OK;
 }
