@@ -288,7 +288,9 @@ out:
  * checked on the opened descriptor, so the file checked is the file read. */
 static int seckey_load(const char *path, struct seckey *k, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted at the path must not hang us before the
+	 * regular-file check (it does not affect reading a regular file). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fail(err, errlen, "cannot open secret key '%s': %s", path, strerror(errno));
 	char text[SIG_SECKEY_MAX + 1];

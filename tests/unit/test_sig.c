@@ -831,7 +831,10 @@ START_TEST(seckey_permissions)
 	buf_free(&out);
 	ck_assert_int_eq(chmod(path("s"), 0640), 0);
 	ck_assert_int_eq(sign_file(path("ln"), "m", 1, "t", &out), -1);
-	/* not a regular file, missing */
+	/* not a regular file (a FIFO must not block), missing */
+	ck_assert_int_eq(mkfifo(path("fifo"), 0600), 0);
+	ck_assert_int_eq(sign_file(path("fifo"), "m", 1, "t", &out), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
 	ck_assert_int_eq(sign_file(dir, "m", 1, "t", &out), -1);
 	ck_assert_int_eq(sign_file(path("missing"), "m", 1, "t", &out), -1);
 	ck_assert_uint_eq(out.len, 0);
