@@ -164,7 +164,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
 static uint8_t *slurp(const char *path, size_t max, size_t *len, const char *what,
                       const char *hint)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must not hang us before fstat refuses it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		die("%s %s: %s%s", what, path, strerror(errno), errno == ENOENT ? hint : "");
 	struct stat st;
@@ -374,6 +375,19 @@ static int supervise(const struct opts *o, struct plan *pl)
 	}
 }
 
+/* A closed 0, 1 or 2 would be taken by the next file runmin opens (the
+ * log, the artifact) and mix messages into it: put /dev/null there. */
+static void std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", O_RDWR | O_NOCTTY);
+		if (n != fd)
+			exit(EXIT_REFUSED); /* no stderr to say why */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -381,6 +395,7 @@ int main(int argc, char **argv)
 	uint8_t *buf;
 	char err[512];
 	memset(&pl, 0, sizeof(pl));
+	std_fds();
 	parse_args(&o, argc, argv);
 	log_artifact = o.artifact;
 	if (o.log && (log_fd = rm_log_open(o.log, err, sizeof(err))) < 0)

@@ -92,6 +92,9 @@ refused "garbage refused by the reader" "bad magic" \
 	"$RUNMIN" --allow-unsigned -a "$D/g.pola" -- /bin/true
 refused "a directory is not an artifact" "not a regular file" \
 	"$RUNMIN" --allow-unsigned -a "$D" -- /bin/true
+mkfifo "$D/fifo.pola"
+refused "a FIFO is not an artifact (and does not block runmin)" "not a regular file" \
+	timeout 10 "$RUNMIN" --allow-unsigned -a "$D/fifo.pola" -- /bin/true
 
 # ---- kernel ABI ---------------------------------------------------------------------
 abi=$("$POLC" inspect "$T/ok.pola" | sed -n 's/.*min Landlock ABI \([0-9]*\).*/\1/p')
@@ -196,6 +199,10 @@ got=$("$RUNMIN" --keep-fd 8 -a "$T/ok.pola" -p "$T/k.pub" -- /bin/sh -c 'ls /pro
 	fail "--keep-fd keeps exactly that descriptor" "open: $got"
 check "a kept descriptor is usable" kept \
 	"$RUNMIN" --keep-fd 9 -a "$T/ok.pola" -p "$T/k.pub" -- /bin/sh -c 'echo kept >&9; cat '"$D/ws/kept" 9>"$D/ws/kept"
+
+got=$(rmin ok /bin/sh -c 'readlink /proc/self/fd/0' <&- 2>&1)
+[ "$got" = /dev/null ] && pass "a closed stdin becomes /dev/null" ||
+	fail "a closed stdin becomes /dev/null" "fd 0 is '$got'"
 
 # ---- audit log ----------------------------------------------------------------------
 rm -f "$D/log.jsonl"
