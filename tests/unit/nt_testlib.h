@@ -1,0 +1,157 @@
+/* nt_testlib.h — building network tables from hand-written IR rows, for
+ * test_nt.c and test_proxy.c (the YAML front end is not needed for these).
+ *
+ *   struct ntt *x = ntt_new();
+ *   ntt_rule(x, "allow", "*.example.com", "443,8000-8080", "GET,POST", "/a/x");
+ *   ntt_build(x);            // ir_finalize + nt_build + nt_open; x->t is the table
+ *   ntt_free(x);
+ */
+#ifndef NT_TESTLIB_H
+#define NT_TESTLIB_H
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "backend.h"
+#include "nt.h"
+
+struct ntt {
+	struct arena *a;
+	struct ir_policy *p;
+	struct diag_sink *d;
+	struct buf out;
+	struct nt t;
+	int built; /* 1 ok, -1 build failed, -2 nt_open failed */
+	char err[256];
+};
+
+static inline struct ntt *ntt_new(void)
+{
+	struct ntt *x = calloc(1, sizeof(*x));
+	x->a = arena_new();
+	x->p = ir_policy_new(x->a);
+	x->p->name = "test";
+	x->p->net.present = true;
+	x->d = diag_sink_new(x->a);
+	return x;
+}
+
+static inline void ntt_free(struct ntt *x)
+{
+	buf_free(&x->out);
+	arena_free(x->a);
+	free(x);
+}
+
+/* Comma-separated lists; NULL or "" for none.  Host: "*.suffix", an IPv4 or
+ * IPv6 address with optional "/prefix", or a name (lower-cased as the
+ * front end does).  Returns the IR row (its position is line = row number). */
+static inline struct ir_net_rule *ntt_rule(struct ntt *x, const char *action, const char *host,
+                                           const char *ports, const char *methods,
+                                           const char *paths)
+{
+	struct ir_policy *p = x->p;
+	struct ir_net_rule *r = ARENA_PUSH(x->a, p->net.rules, p->net.nrules, p->net.caprules);
+	memset(r, 0, sizeof(*r));
+	r->deny = strcmp(action, "deny") == 0;
+	r->pos = src_pos("t.yaml", (uint32_t)p->net.nrules, 7);
+	char h[300];
+	snprintf(h, sizeof(h), "%s", host);
+	char *slash = strchr(h, '/');
+	int plen = -1;
+	if (slash) {
+		*slash = '\0';
+		plen = atoi(slash + 1);
+	}
+	if (strncmp(h, "*.", 2) == 0) {
+		r->kind = IR_HOST_WILDCARD;
+		r->host = arena_strdup(x->a, h + 2);
+	} else if (inet_pton(AF_INET, h, r->addr) == 1) {
+		r->kind = IR_HOST_IPV4;
+		r->prefix = (uint8_t)(plen < 0 ? 32 : plen);
+		r->host = arena_strdup(x->a, host);
+	} else if (inet_pton(AF_INET6, h, r->addr) == 1) {
+		r->kind = IR_HOST_IPV6;
+		r->prefix = (uint8_t)(plen < 0 ? 128 : plen);
+		r->host = arena_strdup(x->a, host);
+	} else {
+		r->kind = IR_HOST_NAME;
+		r->host = arena_strdup(x->a, h);
+	}
+	char buf[4096], *save = NULL;
+	if (ports && *ports) {
+		snprintf(buf, sizeof(buf), "%s", ports);
+		size_t cap = 0;
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			struct ir_port_range *pr = ARENA_PUSH(x->a, r->ports, r->nports, cap);
+			char *dash = strchr(t, '-');
+			pr->lo = (uint16_t)atoi(t);
+			pr->hi = dash ? (uint16_t)atoi(dash + 1) : pr->lo;
+		}
+	}
+	if (methods && *methods) {
+		snprintf(buf, sizeof(buf), "%s", methods);
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			int b = ir_method_parse(t);
+			if (b >= 0)
+				r->methods |= 1u << b;
+		}
+	}
+	if (paths && *paths) {
+		snprintf(buf, sizeof(buf), "%s", paths);
+		size_t cap = 0;
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			*ARENA_PUSH(x->a, r->paths, r->npaths, cap) = arena_strdup(x->a, t);
+	}
+	return r;
+}
+
+static inline void ntt_bind(struct ntt *x, uint16_t port)
+{
+	struct ir_bind *b = ARENA_PUSH(x->a, x->p->net.binds, x->p->net.nbinds, x->p->net.capbinds);
+	b->port = port;
+	b->pos = src_pos("t.yaml", 100 + (uint32_t)x->p->net.nbinds, 3);
+}
+
+static inline int ntt_build(struct ntt *x)
+{
+	ir_finalize(x->p, x->d);
+	buf_free(&x->out);
+	memset(&x->out, 0, sizeof(x->out));
+	if (nt_build(x->p, x->d, &x->out) < 0)
+		return x->built = -1;
+	if (nt_open(&x->t, x->out.p, x->out.len, x->err, sizeof(x->err)) < 0)
+		return x->built = -2;
+	return x->built = 1;
+}
+
+/* Decision as one number: rule id when allowed (>= 1), minus the rule id
+ * when denied (0 = default deny). */
+static inline long ntt_decide(const struct ntt *x, const char *host, uint16_t port,
+                              const char *method, const char *path)
+{
+	struct nt_req q = {.host = host, .host_len = strlen(host), .port = port};
+	q.method = !method ? NT_METHOD_UNSEEN : nt_method_parse(method, strlen(method));
+	if (method && q.method < 0)
+		q.method = NT_METHOD_OTHER;
+	q.path = path;
+	q.path_len = path ? strlen(path) : 0;
+	struct nt_result r;
+	nt_lookup(&x->t, &q, &r);
+	return r.allow ? (long)r.rule_id : -(long)r.rule_id;
+}
+
+/* Index of the first diagnostic with this code and level, or -1. */
+static inline int ntt_diag(const struct ntt *x, enum diag_code code, enum diag_level lvl)
+{
+	for (size_t i = 0; i < diag_count(x->d); i++) {
+		const struct diag *g = diag_get(x->d, i);
+		if (g->code == code && g->level == lvl)
+			return (int)i;
+	}
+	return -1;
+}
+
+#endif

@@ -1,0 +1,750 @@
+/* test_nt.c — the network table: build checks, the one lookup (nt.h's
+ * semantics, rule by rule), the reader's refusal of malformed tables, and a
+ * 100 000-row table. */
+#include <check.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "nt_testlib.h"
+
+#define D(x, h, port, m, path) ntt_decide((x), (h), (port), (m), (path))
+
+START_TEST(exact_names)
+{
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "api.github.com", "443", NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(D(x, "api.github.com", 443, "GET", "/"), 1);
+	ck_assert_int_eq(D(x, "API.GitHub.COM", 443, NULL, NULL), 1);
+	ck_assert_int_eq(D(x, "api.github.com.", 443, NULL, NULL), 1);  /* trailing dot */
+	ck_assert_int_eq(D(x, "api.github.com..", 443, NULL, NULL), 0); /* not a name */
+	ck_assert_int_eq(D(x, "api.github.com", 80, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "github.com", 443, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "xapi.github.com", 443, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "a.api.github.com", 443, NULL, NULL), 0); /* exact, not a suffix */
+	ck_assert_int_eq(D(x, "api.github.com.evil.net", 443, NULL, NULL), 0);
+	ntt_free(x);
+}
+END_TEST
+
+START_TEST(wildcards)
+{
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "*.example.com", "443", NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(D(x, "a.example.com", 443, NULL, NULL), 1);
+	ck_assert_int_eq(D(x, "a.b.c.example.com", 443, NULL, NULL), 1); /* several labels */
+	ck_assert_int_eq(D(x, "A.Example.Com.", 443, NULL, NULL), 1);
+	ck_assert_int_eq(D(x, "example.com", 443, NULL, NULL), 0); /* never the apex */
+	ck_assert_int_eq(D(x, "badexample.com", 443, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "a.example.com.evil", 443, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, ".example.com", 443, NULL, NULL), 0); /* empty label */
+	ntt_free(x);
+
+	/* The apex only when listed. */
+	x = ntt_new();
+	ntt_rule(x, "allow", "*.example.com", NULL, NULL, NULL);
+	ntt_rule(x, "allow", "example.com", NULL, NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(D(x, "example.com", 1, NULL, NULL), 2);
+	ck_assert_int_eq(D(x, "www.example.com", 65535, NULL, NULL), 1);
+	ntt_free(x);
+}
+END_TEST
+
+START_TEST(addresses)
+{
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "10.1.0.0/16", "22", NULL, NULL);
+	ntt_rule(x, "allow", "203.0.113.7", "443", NULL, NULL);
+	ntt_rule(x, "allow", "2001:db8::/32", "443", NULL, NULL);
+	ntt_rule(x, "allow", "2001:db8:1:2::5", "80", NULL, NULL);
+	ntt_rule(x, "allow", "example.org", "443", NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(D(x, "10.1.2.3", 22, NULL, NULL), 1);
+	ck_assert_int_eq(D(x, "10.1.255.255", 22, NULL, NULL), 1);
+	ck_assert_int_eq(D(x, "10.2.0.1", 22, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "[::ffff:10.1.2.3]", 22, NULL, NULL), 1); /* mapped = IPv4 */
+	ck_assert_int_eq(D(x, "203.0.113.7", 443, NULL, NULL), 2);
+	ck_assert_int_eq(D(x, "203.0.113.8", 443, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "2001:db8::1", 443, NULL, NULL), 3);
+	ck_assert_int_eq(D(x, "[2001:DB8:ffff::1]", 443, NULL, NULL), 3);
+	ck_assert_int_eq(D(x, "2001:db9::1", 443, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "2001:db8:1:2::5", 80, NULL, NULL), 4);
+	ck_assert_int_eq(D(x, "2001:db8:1:2::6", 80, NULL, NULL), 0);
+	/* Unusual spellings of addresses are not names and not addresses. */
+	ck_assert_int_eq(D(x, "010.1.2.3", 22, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "10.1.515", 22, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "0x0a.1.2.3", 22, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "[fe80::1%eth0]", 22, NULL, NULL), 0);
+	ntt_free(x);
+}
+END_TEST
+
+/* IP-literal requests match only IP rows; names only name rows. */
+START_TEST(literal_vs_name)
+{
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "example.org", "80", NULL, NULL);
+	ntt_rule(x, "allow", "93.184.216.34", "443", NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(D(x, "example.org", 80, NULL, NULL), 1);
+	ck_assert_int_eq(D(x, "93.184.216.34", 80, NULL, NULL), 0); /* the name's address: no */
+	ck_assert_int_eq(D(x, "93.184.216.34", 443, NULL, NULL), 2);
+	ck_assert_int_eq(D(x, "example.org", 443, NULL, NULL), 0);
+	struct nt_req q = {.host = "93.184.216.34", .host_len = 13, .port = 443,
+	                   .method = NT_METHOD_UNSEEN};
+	struct nt_result r;
+	nt_lookup(&x->t, &q, &r);
+	ck_assert_int_eq(r.host_kind, NT_HOST_IPV4);
+	ck_assert_int_eq(r.addr[0], 93);
+	ck_assert_int_eq(r.addr[3], 34);
+	ntt_free(x);
+}
+END_TEST
+
+START_TEST(ports_methods_paths)
+{
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "a.test", "8000-8080,9000", NULL, NULL);
+	ntt_rule(x, "allow", "b.test", "80", "GET,POST", NULL);
+	ntt_rule(x, "allow", "c.test", "80", NULL, "/repos/*/issues,/raw/**");
+	ntt_rule(x, "allow", "d.test", NULL, "CONNECT", NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(D(x, "a.test", 8000, "GET", "/"), 1);
+	ck_assert_int_eq(D(x, "a.test", 8080, "GET", "/"), 1);
+	ck_assert_int_eq(D(x, "a.test", 9000, "GET", "/"), 1);
+	ck_assert_int_eq(D(x, "a.test", 7999, "GET", "/"), 0);
+	ck_assert_int_eq(D(x, "a.test", 8081, "GET", "/"), 0);
+	ck_assert_int_eq(D(x, "b.test", 80, "GET", "/x"), 2);
+	ck_assert_int_eq(D(x, "b.test", 80, "POST", "/x"), 2);
+	ck_assert_int_eq(D(x, "b.test", 80, "DELETE", "/x"), 0);
+	ck_assert_int_eq(D(x, "b.test", 80, "PROPFIND", "/x"), 0); /* unnamed method */
+	ck_assert_int_eq(D(x, "c.test", 80, "GET", "/repos/polc/issues"), 3);
+	ck_assert_int_eq(D(x, "c.test", 80, "GET", "/repos/a/b/issues"), 0); /* '*' is one segment */
+	ck_assert_int_eq(D(x, "c.test", 80, "GET", "/repos//issues"), 3);    /* glob only; canon refuses */
+	ck_assert_int_eq(D(x, "c.test", 80, "GET", "/raw/a/b/c.txt"), 3);
+	ck_assert_int_eq(D(x, "c.test", 80, "GET", "/raw/"), 3);
+	ck_assert_int_eq(D(x, "c.test", 80, "GET", "/raw"), 0);
+	ck_assert_int_eq(D(x, "c.test", 80, "GET", "/rawx/y"), 0);
+
+	/* Tunnels: constraints an allow row cannot check make it TLS-only. */
+	struct nt_req q = {.host = "b.test", .host_len = 6, .port = 80, .method = NT_METHOD_UNSEEN};
+	struct nt_result r;
+	nt_lookup(&x->t, &q, &r);
+	ck_assert(r.allow && r.tls_only && r.rule_id == 2);
+	q.host = "c.test";
+	nt_lookup(&x->t, &q, &r);
+	ck_assert(r.allow && r.tls_only && r.rule_id == 3);
+	q.host = "a.test";
+	q.port = 8000;
+	nt_lookup(&x->t, &q, &r);
+	ck_assert(r.allow && !r.tls_only);
+	q.host = "d.test"; /* methods: [CONNECT] allows raw tunnels */
+	nt_lookup(&x->t, &q, &r);
+	ck_assert(r.allow && !r.tls_only && r.rule_id == 4);
+	ck_assert_int_eq(D(x, "d.test", 80, "GET", "/"), 0);
+	ntt_free(x);
+}
+END_TEST
+
+START_TEST(deny_wins)
+{
+	/* Either order: the deny row decides. */
+	for (int order = 0; order < 2; order++) {
+		struct ntt *x = ntt_new();
+		if (order == 0) {
+			ntt_rule(x, "allow", "*.example.com", NULL, NULL, NULL);
+			ntt_rule(x, "deny", "secret.example.com", NULL, NULL, NULL);
+		} else {
+			ntt_rule(x, "deny", "secret.example.com", NULL, NULL, NULL);
+			ntt_rule(x, "allow", "*.example.com", NULL, NULL, NULL);
+		}
+		ck_assert_int_eq(ntt_build(x), 1);
+		long allow_id = order == 0 ? 1 : 2, deny_id = order == 0 ? 2 : 1;
+		ck_assert_int_eq(D(x, "secret.example.com", 443, NULL, NULL), -deny_id);
+		ck_assert_int_eq(D(x, "a.secret.example.com", 443, NULL, NULL), allow_id);
+		ck_assert_int_eq(D(x, "www.example.com", 443, NULL, NULL), allow_id);
+		ntt_free(x);
+	}
+	/* A deny row with a path: plain requests by path; tunnels are refused
+	 * because they might carry the denied request. */
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "api.x.test", NULL, NULL, NULL);
+	ntt_rule(x, "deny", "api.x.test", NULL, "POST,DELETE", "/admin/**");
+	ntt_rule(x, "deny", "10.0.0.0/8", "22", NULL, NULL);
+	ntt_rule(x, "allow", "10.1.2.0/24", NULL, NULL, NULL);
+	ntt_rule(x, "allow", "api.x.test", "443", NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(D(x, "api.x.test", 80, "GET", "/admin/x"), 1);
+	ck_assert_int_eq(D(x, "api.x.test", 80, "POST", "/admin/x"), -2);
+	ck_assert_int_eq(D(x, "api.x.test", 80, "POST", "/ok"), 1);
+	ck_assert_int_eq(D(x, "api.x.test", 443, NULL, NULL), -2);
+	ck_assert_int_eq(D(x, "10.1.2.3", 22, NULL, NULL), -3); /* shorter prefix, still wins */
+	ck_assert_int_eq(D(x, "10.1.2.3", 80, NULL, NULL), 4);
+	ntt_free(x);
+
+	/* Lowest id among matching allow rows is reported. */
+	x = ntt_new();
+	ntt_rule(x, "allow", "*.b.test", NULL, NULL, NULL);
+	ntt_rule(x, "allow", "*.a.b.test", NULL, NULL, NULL);
+	ntt_rule(x, "allow", "x.a.b.test", NULL, NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(D(x, "x.a.b.test", 1, NULL, NULL), 1);
+	ntt_free(x);
+}
+END_TEST
+
+START_TEST(globs)
+{
+#define G(p, s) nt_glob_match((p), strlen(p), (s), strlen(s))
+	ck_assert(G("/a/*", "/a/b"));
+	ck_assert(G("/a/*", "/a/"));
+	ck_assert(!G("/a/*", "/a/b/c"));
+	ck_assert(G("/a/**", "/a/b/c"));
+	ck_assert(G("/a/**/z", "/a/b/c/z"));
+	ck_assert(G("/a/**/z", "/a//z"));
+	ck_assert(!G("/a/**/z", "/a/z"));
+	ck_assert(G("/*.txt", "/notes.txt"));
+	ck_assert(!G("/*.txt", "/d/notes.txt"));
+	ck_assert(G("/**.txt", "/d/notes.txt"));
+	ck_assert(G("/v*/x*y", "/v1/xaaay"));
+	ck_assert(!G("/v*/x*y", "/v1/xaaa"));
+	ck_assert(G("/exact", "/exact"));
+	ck_assert(!G("/exact", "/exact/"));
+	ck_assert(G("**", "/anything/at/all"));
+	/* Many stars against a long path: polynomial, not exponential. */
+	char path[8001];
+	memset(path, 'a', 8000);
+	path[0] = '/';
+	path[8000] = '\0';
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert(!G("/**a**a**a**a**a**a**a**a**b", path));
+	ck_assert(!G("/*a*a*a*a*a*a*a*a*a*a*a*b", path));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_msg(ms < 500, "pathological glob took %.1f ms", ms);
+#undef G
+}
+END_TEST
+
+START_TEST(path_canon)
+{
+	char out[256];
+	size_t n;
+#define OK(in, want)                                                                         \
+	do {                                                                                 \
+		ck_assert_int_eq(nt_path_canon((in), strlen(in), out, sizeof(out), &n), 0);  \
+		ck_assert_str_eq(out, (want));                                                \
+		ck_assert_int_eq(n, strlen(want));                                            \
+	} while (0)
+#define BAD(in) ck_assert_int_eq(nt_path_canon((in), strlen(in), out, sizeof(out), &n), -1)
+	OK("/", "/");
+	OK("/a/b/", "/a/b/");
+	OK("/%7Euser/%61%62c", "/~user/abc");
+	OK("/a%2fb", "/a%2Fb"); /* encoded slash stays encoded: one segment */
+	OK("/q%3d1/%e2%82%ac", "/q%3D1/%E2%82%AC");
+	OK("/a;v=1/b", "/a;v=1/b");
+	OK("/...", "/...");
+	BAD("");
+	BAD("a/b");
+	BAD("/a b");
+	BAD("/a\\b");
+	BAD("/a#f");
+	BAD("/a?q");
+	BAD("/%zz");
+	BAD("/%4");
+	BAD("/%00");
+	BAD("/a//b");
+	BAD("/a/./b");
+	BAD("/a/../b");
+	BAD("/a/%2e%2e/b");
+	BAD("/a/.%2E");
+	BAD("/a/..;x/b");
+	BAD("/a/;x/b");
+	BAD("/a%2f..%2fb");
+	BAD("/a%5c..%5cb");
+	BAD("/\xc3\xa9");
+#undef OK
+#undef BAD
+}
+END_TEST
+
+START_TEST(hosts)
+{
+	char norm[NT_NAME_MAX + 2];
+	size_t n;
+	uint8_t a[16];
+#define K(h) nt_host_parse((h), strlen(h), norm, sizeof(norm), &n, a)
+	ck_assert_int_eq(K("Example.COM."), NT_HOST_NAME);
+	ck_assert_str_eq(norm, "example.com");
+	ck_assert_int_eq(K("under_score.test"), NT_HOST_NAME);
+	ck_assert_int_eq(K("1.2.3.4"), NT_HOST_IPV4);
+	ck_assert_int_eq(K("[::1]"), NT_HOST_IPV6);
+	ck_assert_str_eq(norm, "::1");
+	ck_assert_int_eq(K("::ffff:127.0.0.1"), NT_HOST_IPV4);
+	ck_assert_str_eq(norm, "127.0.0.1");
+	ck_assert_int_eq(K(""), NT_HOST_INVALID);
+	ck_assert_int_eq(K("."), NT_HOST_INVALID);
+	ck_assert_int_eq(K("a..b"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("exa mple.com"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("a.b/c"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("127.1"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("2130706433"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("0x7f000001"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("0x7f.0.0.1"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("[1.2.3.4]"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("[::1"), NT_HOST_INVALID);
+	ck_assert_int_eq(K("host\0.test"), NT_HOST_NAME); /* strlen stops at NUL */
+	ck_assert_int_eq(nt_host_parse("a\0b", 3, norm, sizeof(norm), &n, a), NT_HOST_INVALID);
+	char longname[300];
+	memset(longname, 'a', sizeof(longname));
+	longname[63] = '.';
+	longname[127] = '.';
+	longname[191] = '.';
+	longname[254] = '\0'; /* 254 bytes */
+	ck_assert_int_eq(K(longname), NT_HOST_INVALID);
+	longname[253] = '\0';
+	ck_assert_int_eq(K(longname), NT_HOST_NAME);
+	char label[70];
+	memset(label, 'b', 64);
+	label[64] = '\0';
+	ck_assert_int_eq(K(label), NT_HOST_INVALID); /* label > 63 */
+#undef K
+}
+END_TEST
+
+START_TEST(special_addresses)
+{
+	uint8_t p;
+	uint8_t a[16] = {0};
+#define V4(s) (inet_pton(AF_INET, (s), a), nt_addr_special(AF_INET, a, &p))
+#define V6(s) (inet_pton(AF_INET6, (s), a), nt_addr_special(AF_INET6, a, &p))
+	ck_assert_str_eq(V4("127.0.0.1"), "loopback");
+	ck_assert_int_eq(p, 8);
+	ck_assert_str_eq(V4("10.9.9.9"), "private");
+	ck_assert_str_eq(V4("172.31.0.1"), "private");
+	ck_assert_ptr_null(V4("172.32.0.1"));
+	ck_assert_str_eq(V4("192.168.1.1"), "private");
+	ck_assert_str_eq(V4("100.64.0.1"), "cgnat");
+	ck_assert_str_eq(V4("169.254.169.254"), "metadata");
+	ck_assert_int_eq(p, 32);
+	ck_assert_str_eq(V4("169.254.1.1"), "link-local");
+	ck_assert_str_eq(V4("0.0.0.0"), "unspecified");
+	ck_assert_str_eq(V4("224.0.0.251"), "multicast");
+	ck_assert_str_eq(V4("255.255.255.255"), "reserved");
+	ck_assert_ptr_null(V4("93.184.216.34"));
+	ck_assert_ptr_null(V4("8.8.8.8"));
+	ck_assert_str_eq(V6("::1"), "loopback");
+	ck_assert_str_eq(V6("::"), "unspecified");
+	ck_assert_str_eq(V6("fd00:ec2::254"), "metadata");
+	ck_assert_str_eq(V6("fd12::1"), "private");
+	ck_assert_str_eq(V6("fe80::1"), "link-local");
+	ck_assert_str_eq(V6("ff02::1"), "multicast");
+	ck_assert_str_eq(V6("::ffff:10.0.0.1"), "private");
+	ck_assert_str_eq(V6("64:ff9b::7f00:1"), "loopback"); /* NAT64 of 127.0.0.1 */
+	ck_assert_int_eq(p, 104);
+	ck_assert_str_eq(V6("2002:a9fe:a9fe::1"), "metadata"); /* 6to4 of 169.254.169.254 */
+	ck_assert_ptr_null(V6("2606:4700::1111"));
+	ck_assert_ptr_null(V6("64:ff9b::808:808"));
+#undef V4
+#undef V6
+
+	/* The proxy's address check: special addresses need a rule that names
+	 * them (prefix inside the special range); deny rows always apply. */
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "0.0.0.0/1", NULL, NULL, NULL);          /* 1: broad, public-ish */
+	ntt_rule(x, "allow", "127.0.0.1", "8080", NULL, NULL);         /* 2: names loopback */
+	ntt_rule(x, "allow", "169.254.0.0/16", NULL, NULL, NULL);      /* 3: link-local */
+	ntt_rule(x, "deny", "93.184.216.0/24", NULL, NULL, NULL);      /* 4 */
+	ntt_rule(x, "allow", "fd00:ec2::254", "80", NULL, NULL);       /* 5 */
+	ck_assert_int_eq(ntt_build(x), 1);
+	const char *why;
+	uint32_t rid;
+#define CHK(fam, s, port)                                                                     \
+	(inet_pton((fam), (s), a), nt_check_addr(&x->t, (fam), a, (port), NT_METHOD_UNSEEN, NULL, \
+	                                          0, &why, &rid))
+	ck_assert(CHK(AF_INET, "127.0.0.1", 8080));
+	ck_assert(!CHK(AF_INET, "127.0.0.1", 8081)); /* rule 1 covers it, but does not name it */
+	ck_assert_str_eq(why, "loopback");
+	ck_assert(!CHK(AF_INET, "127.0.0.2", 8080));
+	ck_assert(!CHK(AF_INET, "10.0.0.1", 443));
+	ck_assert_str_eq(why, "private");
+	ck_assert(CHK(AF_INET, "169.254.1.1", 80));
+	ck_assert(!CHK(AF_INET, "169.254.169.254", 80)); /* metadata needs the exact address */
+	ck_assert_str_eq(why, "metadata");
+	ck_assert(CHK(AF_INET, "8.8.8.8", 53));          /* public: no rule needed */
+	ck_assert(CHK(AF_INET, "203.0.113.9", 443));
+	ck_assert(!CHK(AF_INET, "93.184.216.34", 443)); /* IP deny row */
+	ck_assert_int_eq(rid, 4);
+	ck_assert(CHK(AF_INET6, "fd00:ec2::254", 80));
+	ck_assert(!CHK(AF_INET6, "::ffff:127.0.0.1", 8081));
+	ck_assert(CHK(AF_INET6, "::ffff:127.0.0.1", 8080));
+	ck_assert(!CHK(AF_INET6, "::1", 8080));
+#undef CHK
+	ntt_free(x);
+}
+END_TEST
+
+START_TEST(compile_checks)
+{
+	struct {
+		const char *host, *ports, *paths;
+		enum diag_code code;
+		enum diag_level lvl;
+	} cases[] = {
+	        {"*.com", NULL, NULL, DIAG_E400, DIAG_ERROR},
+	        {"*.co.uk", NULL, NULL, DIAG_E400, DIAG_ERROR},
+	        {"*.github.io", NULL, NULL, DIAG_E400, DIAG_ERROR},
+	        {"*.internal", NULL, NULL, DIAG_E400, DIAG_WARNING},
+	        {"*.*.example.com", NULL, NULL, DIAG_E400, DIAG_ERROR},
+	        {"bad..name", NULL, NULL, DIAG_E400, DIAG_ERROR},
+	        {"UPPER.test", NULL, NULL, DIAG_E400, DIAG_ERROR},
+	        {"0.0.0.0/0", NULL, NULL, DIAG_E402, DIAG_ERROR},
+	        {"::/0", NULL, NULL, DIAG_E402, DIAG_ERROR},
+	        {"10.0.0.1/8", NULL, NULL, DIAG_E402, DIAG_ERROR},
+	        {"::ffff:10.0.0.1", NULL, NULL, DIAG_E402, DIAG_ERROR},
+	        {"a.test", "0", NULL, DIAG_E401, DIAG_ERROR},
+	        {"a.test", "90-80", NULL, DIAG_E401, DIAG_ERROR},
+	        {"a.test", NULL, "repos/**", DIAG_E404, DIAG_ERROR},
+	        {"a.test", NULL, "/a/../b", DIAG_E404, DIAG_ERROR},
+	        {"a.test", NULL, "/%7euser", DIAG_E404, DIAG_ERROR},
+	        {"a.test", NULL, "/a/***", DIAG_E404, DIAG_ERROR},
+	        {"a.test", NULL, "/a?b", DIAG_E404, DIAG_ERROR},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ntt *x = ntt_new();
+		ntt_rule(x, "allow", "fine.test", "443", NULL, NULL);
+		struct ir_net_rule *r = ntt_rule(x, "allow", cases[i].host, cases[i].ports, NULL,
+		                                 cases[i].paths);
+		if (strncmp(cases[i].host, "*.*", 3) == 0)
+			r->host = "*.example.com"; /* as a front end would pass it through */
+		int rc = ntt_build(x);
+		ck_assert_msg((rc == 1) == (cases[i].lvl != DIAG_ERROR), "case %zu (%s): rc %d", i,
+		              cases[i].host, rc);
+		int k = ntt_diag(x, cases[i].code, cases[i].lvl);
+		ck_assert_msg(k >= 0, "case %zu (%s): no %s %s", i, cases[i].host,
+		              diag_code_name(cases[i].code), diag_level_name(cases[i].lvl));
+		const struct diag *g = diag_get(x->d, (size_t)k);
+		ck_assert_int_eq(g->pos.line, 2); /* points at the offending rule */
+		ntt_free(x);
+	}
+}
+END_TEST
+
+START_TEST(shadowing)
+{
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "a.test", "443", "GET", "/x/**");     /* 1 */
+	ntt_rule(x, "allow", "a.test", "443", "GET", "/x/**");     /* 2 duplicate of 1 */
+	ntt_rule(x, "deny", "*.b.test", NULL, NULL, NULL);         /* 3 */
+	ntt_rule(x, "allow", "www.b.test", "443", NULL, NULL);     /* 4 shadowed by deny 3 */
+	ntt_rule(x, "allow", "*.c.test", "1-65535", NULL, NULL);   /* 5 */
+	ntt_rule(x, "allow", "x.y.c.test", "80", "GET", "/");      /* 6 redundant with 5 */
+	ntt_rule(x, "allow", "10.0.0.0/8", NULL, NULL, NULL);      /* 7 */
+	ntt_rule(x, "allow", "10.1.0.0/16", "22", NULL, NULL);     /* 8 redundant with 7 */
+	ntt_rule(x, "allow", "d.test", "443", NULL, NULL);         /* 9 fine */
+	ntt_rule(x, "allow", "d.test", "80", NULL, NULL);          /* 10 fine (other port) */
+	ntt_rule(x, "allow", "a.test", "443", "GET,POST", "/x/**"); /* 11 covers 1, but later */
+	ck_assert_int_eq(ntt_build(x), 1);
+	int lines[] = {2, 4, 6, 8};
+	size_t found = 0;
+	for (size_t i = 0; i < diag_count(x->d); i++) {
+		const struct diag *g = diag_get(x->d, i);
+		ck_assert_int_eq(g->code, DIAG_E405);
+		ck_assert_int_eq(g->level, DIAG_WARNING);
+		ck_assert_msg(found < 4 && g->pos.line == (uint32_t)lines[found], "unexpected E405 at line %u: %s",
+		              g->pos.line, g->msg);
+		found++;
+	}
+	ck_assert_int_eq(found, 4);
+	ck_assert_ptr_nonnull(strstr(diag_get(x->d, 0)->msg, "duplicate of rule #1"));
+	ck_assert_ptr_nonnull(strstr(diag_get(x->d, 1)->msg, "deny rule #3"));
+	ck_assert_ptr_nonnull(strstr(diag_get(x->d, 2)->msg, "rule #5"));
+	ck_assert_ptr_nonnull(strstr(diag_get(x->d, 3)->msg, "rule #7"));
+	ntt_free(x);
+}
+END_TEST
+
+START_TEST(binds_and_flags)
+{
+	struct ntt *x = ntt_new();
+	ntt_bind(x, 3000);
+	ntt_bind(x, 80);
+	ntt_bind(x, 3000);
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert_int_eq(x->t.nbinds, 2);
+	ck_assert(x->t.flags & NT_F_PRESENT);
+	struct nt_bind b;
+	ck_assert(nt_bind_find(&x->t, 3000, &b));
+	ck_assert_int_eq(b.rule_id, 1);
+	ck_assert(nt_bind_find(&x->t, 80, &b));
+	ck_assert_int_eq(b.rule_id, 2);
+	ck_assert(!nt_bind_find(&x->t, 81, &b));
+	ck_assert_int_ge(ntt_diag(x, DIAG_E401, DIAG_WARNING), 0);
+	/* Empty table: everything denied. */
+	ck_assert_int_eq(D(x, "a.test", 80, "GET", "/"), 0);
+	ntt_free(x);
+
+	x = ntt_new();
+	x->p->net.present = false;
+	ck_assert_int_eq(ntt_build(x), 1);
+	ck_assert(!(x->t.flags & NT_F_PRESENT));
+	ntt_free(x);
+}
+END_TEST
+
+/* Determinism, and rows read back as written (positions for the log). */
+START_TEST(deterministic)
+{
+	struct buf b[2];
+	for (int k = 0; k < 2; k++) {
+		struct ntt *x = ntt_new();
+		ntt_rule(x, "allow", "*.example.com", "443", "GET", "/a/*");
+		ntt_rule(x, "deny", "10.0.0.0/8", NULL, NULL, NULL);
+		ntt_rule(x, "allow", "2001:db8::/48", "80-90", NULL, NULL);
+		ck_assert_int_eq(ntt_build(x), 1);
+		b[k] = x->out;
+		memset(&x->out, 0, sizeof(x->out));
+		if (k == 1) {
+			struct nt_result r;
+			struct nt_req q = {.host = "w.example.com", .host_len = 13, .port = 443,
+			                   .method = NT_M_GET, .path = "/a/b", .path_len = 4};
+			nt_lookup(&x->t, &q, &r);
+			ck_assert(r.allow);
+			ck_assert_int_eq(r.rule_id, 1);
+			struct nt_row row;
+			nt_row(&x->t, r.row, &row);
+			ck_assert_int_eq(row.line, 1);
+			ck_assert_int_eq(row.col, 7);
+			ck_assert_int_eq(row.src_len, 6);
+			ck_assert(memcmp(row.src, "t.yaml", 6) == 0);
+			char host[64];
+			nt_row_host(&row, host, sizeof(host));
+			ck_assert_str_eq(host, "*.example.com");
+			for (uint32_t i = 0; i < x->t.nrows; i++) {
+				nt_row(&x->t, i, &row);
+				nt_row_host(&row, host, sizeof(host));
+				if (row.rule_id == 3)
+					ck_assert_str_eq(host, "2001:db8::/48");
+				if (row.rule_id == 2)
+					ck_assert_str_eq(host, "10.0.0.0/8");
+			}
+		}
+		ntt_free(x);
+	}
+	ck_assert_uint_eq(b[0].len, b[1].len);
+	ck_assert(memcmp(b[0].p, b[1].p, b[0].len) == 0);
+	buf_free(&b[0]);
+	buf_free(&b[1]);
+}
+END_TEST
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+START_TEST(malformed_tables)
+{
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "a.test", "443", "GET", "/x/**");
+	ntt_rule(x, "allow", "10.0.0.0/8", NULL, NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	size_t len = x->out.len;
+	uint8_t *p = malloc(len);
+	struct nt t;
+	char err[256];
+	/* Every truncation is refused. */
+	for (size_t n = 0; n < len; n++)
+		ck_assert_int_eq(nt_open(&t, x->out.p, n, err, sizeof(err)), -1);
+	ck_assert_int_eq(nt_open(&t, x->out.p, len, err, sizeof(err)), 0);
+	struct {
+		size_t off;
+		uint32_t v;
+		const char *what;
+	} bad[] = {
+	        {0, 2, "version"},
+	        {4, 0x80, "flags"},
+	        {8, 1000, "row count"},
+	        {12, 3, "bucket count"},
+	        {NT_HEADER_SIZE + 12, 0x7fffffff, "row host offset"},
+	        {NT_HEADER_SIZE + 20, 0x7fffffff, "row port index"},
+	        {NT_HEADER_SIZE + 4, 9, "row kind"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(p, x->out.p, len);
+		put32(p + bad[i].off, bad[i].v);
+		ck_assert_msg(nt_open(&t, p, len, err, sizeof(err)) == -1, "accepted bad %s", bad[i].what);
+	}
+	/* Flipping any byte of the index is either refused or harmless. */
+	size_t bstart = NT_HEADER_SIZE + (size_t)x->t.nrows * NT_ROW_SIZE;
+	for (size_t off = bstart; off < bstart + (size_t)x->t.nbuckets * NT_BUCKET_SIZE; off++) {
+		memcpy(p, x->out.p, len);
+		p[off] ^= 0x41;
+		if (nt_open(&t, p, len, err, sizeof(err)) == 0) {
+			struct nt_req q = {.host = "a.test", .host_len = 6, .port = 443,
+			                   .method = NT_METHOD_UNSEEN};
+			struct nt_result r;
+			nt_lookup(&t, &q, &r);
+		}
+	}
+	free(p);
+	ntt_free(x);
+}
+END_TEST
+
+/* Through the artifact container: what `polc query net` answers. */
+START_TEST(query_via_artifact)
+{
+	struct ntt *x = ntt_new();
+	ntt_rule(x, "allow", "api.github.com", "443", "GET", "/repos/**");
+	ntt_rule(x, "allow", "127.0.0.1", "8080", NULL, NULL);
+	ntt_rule(x, "allow", "0.0.0.0/1", "9000", NULL, NULL);
+	ir_finalize(x->p, x->d);
+	struct buf art = {0};
+	ck_assert_int_eq(polc_compile(x->p, x->d, &art), 0);
+	struct art a;
+	char err[256];
+	ck_assert_int_eq(art_parse(&a, art.p, art.len, err, sizeof(err)), 0);
+	struct decision d;
+	ck_assert_int_eq(nt_query(&a, "api.github.com", 443, "GET", "/repos/x?y=1", &d, err, sizeof(err)), 0);
+	ck_assert(d.allowed);
+	ck_assert_int_eq(d.rule_id, 1);
+	ck_assert_str_eq(d.text, "allow");
+	ck_assert_int_eq(nt_query(&a, "api.github.com", 443, "GET", "/gists", &d, err, sizeof(err)), 0);
+	ck_assert(!d.allowed);
+	ck_assert_str_eq(d.text, "deny");
+	ck_assert_int_eq(nt_query(&a, "api.github.com", 443, "GET", "/repos/../admin", &d, err, sizeof(err)), 0);
+	ck_assert(!d.allowed);
+	ck_assert_int_eq(nt_query(&a, "api.github.com", 443, NULL, NULL, &d, err, sizeof(err)), 0);
+	ck_assert(d.allowed);
+	ck_assert_ptr_nonnull(strstr(d.text, "TLS"));
+	ck_assert_int_eq(nt_query(&a, "127.0.0.1", 8080, NULL, NULL, &d, err, sizeof(err)), 0);
+	ck_assert(d.allowed);
+	ck_assert_int_eq(nt_query(&a, "127.0.0.1", 9000, NULL, NULL, &d, err, sizeof(err)), 0);
+	ck_assert(!d.allowed);
+	ck_assert_str_eq(d.text, "deny (loopback address not named by a rule)");
+	ck_assert_int_eq(nt_query(&a, "bad host", 80, NULL, NULL, &d, err, sizeof(err)), 0);
+	ck_assert_str_eq(d.text, "deny (invalid host)");
+	/* inspect, text and JSON */
+	const struct art_section *s = art_find(&a, ART_SEC_NETTABLE, 0);
+	ck_assert_ptr_nonnull(s);
+	char *txt = NULL;
+	size_t tlen = 0;
+	FILE *f = open_memstream(&txt, &tlen);
+	json_t *j = NULL;
+	struct meta m = {0};
+	ck_assert_int_eq(nt_inspect(s, &m, f, &j, err, sizeof(err)), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(txt, "#1 allow api.github.com ports 443 methods GET paths /repos/**  @t.yaml:1:7"));
+	ck_assert_ptr_nonnull(strstr(txt, "#3 allow 0.0.0.0/1 ports 9000"));
+	ck_assert_int_eq(json_array_size(json_object_get(j, "rows")), 3);
+	json_decref(j);
+	free(txt);
+	buf_free(&art);
+	ntt_free(x);
+}
+END_TEST
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A 100 000-row table builds, answers correctly, and stays fast.  The
+ * timing bound is deliberately loose (shared CI machines); bench/nt_bench
+ * measures the real figure. */
+START_TEST(large_table)
+{
+	enum { N = 100000 };
+	struct ntt *x = ntt_new();
+	char h[64];
+	for (int i = 0; i < N; i++) {
+		switch (i % 4) {
+		case 0: snprintf(h, sizeof(h), "h%d.svc%d.example.com", i, i % 97); break;
+		case 1: snprintf(h, sizeof(h), "*.t%d.example.net", i); break;
+		case 2: snprintf(h, sizeof(h), "10.%d.%d.0/24", (i >> 10) & 255, (i >> 2) & 255); break;
+		case 3: snprintf(h, sizeof(h), "2001:db8:%x::/48", i >> 2); break;
+		}
+		ntt_rule(x, "allow", h, "443", NULL, NULL);
+	}
+	double t0 = now_s();
+	ck_assert_int_eq(ntt_build(x), 1);
+	double tb = now_s() - t0;
+	ck_assert_msg(tb < 10, "build took %.2f s", tb);
+	ck_assert_int_eq(x->t.nrows, N);
+	/* Spot checks. */
+	ck_assert_int_eq(D(x, "h40.svc40.example.com", 443, NULL, NULL), 41);
+	ck_assert_int_eq(D(x, "a.b.t41.example.net", 443, NULL, NULL), 42);
+	ck_assert_int_eq(D(x, "t41.example.net", 443, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "10.0.10.77", 443, NULL, NULL), 43);
+	ck_assert_int_eq(D(x, "2001:db8:a::1", 443, NULL, NULL), 44);
+	ck_assert_int_eq(D(x, "h40.svc40.example.com", 80, NULL, NULL), 0);
+	ck_assert_int_eq(D(x, "nothere.example.com", 443, NULL, NULL), 0);
+	/* Every row is found by its own host. */
+	for (int i = 0; i < N; i += 997) {
+		if (i % 4 != 0)
+			continue;
+		snprintf(h, sizeof(h), "h%d.svc%d.example.com", i, i % 97);
+		ck_assert_int_eq(D(x, h, 443, NULL, NULL), i + 1);
+	}
+	/* Speed: lookups must not scan rows. */
+	const char *qhosts[] = {"h40.svc40.example.com", "x.t4001.example.net", "10.1.2.3",
+	                       "2001:db8:a::1", "missing.example.org"};
+	struct nt_req q[5];
+	for (int i = 0; i < 5; i++)
+		q[i] = (struct nt_req){.host = qhosts[i], .host_len = strlen(qhosts[i]), .port = 443,
+		                       .method = NT_METHOD_UNSEEN};
+	struct nt_result r;
+	long hits = 0, n = 200000;
+	t0 = now_s();
+	for (long i = 0; i < n; i++) {
+		nt_lookup(&x->t, &q[i % 5], &r);
+		hits += r.allow;
+	}
+	double dt = now_s() - t0;
+	ck_assert_int_eq(hits, n / 5 * 4);
+	ck_assert_msg(n / dt > 200000, "only %.0f lookups/s on a 100 000-row table", n / dt);
+	ntt_free(x);
+}
+END_TEST
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	Suite *s = suite_create("nt");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, exact_names);
+	tcase_add_test(tc, wildcards);
+	tcase_add_test(tc, addresses);
+	tcase_add_test(tc, literal_vs_name);
+	tcase_add_test(tc, ports_methods_paths);
+	tcase_add_test(tc, deny_wins);
+	tcase_add_test(tc, globs);
+	tcase_add_test(tc, path_canon);
+	tcase_add_test(tc, hosts);
+	tcase_add_test(tc, special_addresses);
+	tcase_add_test(tc, compile_checks);
+	tcase_add_test(tc, shadowing);
+	tcase_add_test(tc, binds_and_flags);
+	tcase_add_test(tc, deterministic);
+	tcase_add_test(tc, malformed_tables);
+	tcase_add_test(tc, query_via_artifact);
+	tcase_add_test(tc, large_table);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
