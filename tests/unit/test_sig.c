@@ -921,8 +921,16 @@ END_TEST
 START_TEST(encrypted_keys)
 {
 	/* No terminal in this process: passwords come from the environment or
-	 * the signing fails (it must never block on a prompt). */
-	setsid();
+	 * the signing fails (it must never block on a prompt).  Check's forked
+	 * child can always leave its session; with CK_FORK=no the process may
+	 * lead its group and keep the terminal: skip what needs none then. */
+	int no_tty = setsid() >= 0;
+	if (!no_tty) {
+		int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+		no_tty = fd < 0;
+		if (fd >= 0)
+			close(fd);
+	}
 	mkdir_tmp();
 	const uint64_t ops = crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN,
 	               mem = crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN;
@@ -934,11 +942,13 @@ START_TEST(encrypted_keys)
 	write_file(path("enc"), sk, strlen(sk), 0600);
 	struct buf out = {0};
 
-	unsetenv(SIG_PASSWORD_ENV);
-	ck_assert_int_eq(sign_file(path("enc"), "m", 1, "t", &out), -1);
-	ck_assert_ptr_nonnull(strstr(err, SIG_PASSWORD_ENV));
-	setenv(SIG_PASSWORD_ENV, "", 1); /* empty: as unset */
-	ck_assert_int_eq(sign_file(path("enc"), "m", 1, "t", &out), -1);
+	if (no_tty) {
+		unsetenv(SIG_PASSWORD_ENV);
+		ck_assert_int_eq(sign_file(path("enc"), "m", 1, "t", &out), -1);
+		ck_assert_ptr_nonnull(strstr(err, SIG_PASSWORD_ENV));
+		setenv(SIG_PASSWORD_ENV, "", 1); /* empty: as unset */
+		ck_assert_int_eq(sign_file(path("enc"), "m", 1, "t", &out), -1);
+	}
 	setenv(SIG_PASSWORD_ENV, "wrong horse", 1);
 	ck_assert_int_eq(sign_file(path("enc"), "m", 1, "t", &out), -1);
 	ck_assert_ptr_nonnull(strstr(err, "wrong password"));
@@ -954,7 +964,7 @@ START_TEST(encrypted_keys)
 	ck_assert_ptr_nonnull(strstr((char *)st.p, "encrypted"));
 	write_file(path("enc2"), st.p, st.len, 0600);
 	buf_u8(&pt, 0);
-	ck_assert_int_eq(sign_file(path("enc2"), "m", 1, "t", &out), -1);
+	ck_assert_int_eq(sign_file(path("enc2"), "m", 1, "t", &out), -1); /* "correct horse" */
 	setenv(SIG_PASSWORD_ENV, "pw2", 1);
 	ck_assert_msg(sign_file(path("enc2"), "m", 1, "t", &out) == 0, "%s", err);
 	ck_assert_msg(verify("m", 1, (char *)out.p, out.len, (char *)pt.p) == 0, "%s", err);
@@ -974,9 +984,11 @@ START_TEST(encrypted_keys)
 	ck_assert_int_eq(sig_keygen_text(&pt, &st, "pw", 2, 1, 1, err, sizeof(err)), -1);
 
 	/* keygen --password needs a terminal and refuses without one */
-	ck_assert_int_eq(sig_keygen(path("p"), path("s"), true, err, sizeof(err)), -1);
-	ck_assert_ptr_nonnull(strstr(err, "terminal"));
-	ck_assert_int_eq(access(path("s"), F_OK), -1);
+	if (no_tty) {
+		ck_assert_int_eq(sig_keygen(path("p"), path("s"), true, err, sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "terminal"));
+		ck_assert_int_eq(access(path("s"), F_OK), -1);
+	}
 	buf_free(&pt);
 	buf_free(&st);
 	free(sk);
