@@ -8,7 +8,6 @@
 		polc_err(#n, "not implemented yet");                                           \
 		return EXIT_USAGE;                                                             \
 	}
-STUB(test)
 STUB(export)
 STUB(convert)
 STUB(opa_cases)
