@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -196,7 +197,7 @@ static int caps_get(uint64_t *eff, uint64_t *prm, uint64_t *inh)
 	return 0;
 }
 
-int rm_caps_drop(uint64_t keep, char *err, size_t errlen)
+int rm_caps_drop(uint64_t keep, const struct rm_ids *ids, char *err, size_t errlen)
 {
 	uint64_t eff, prm, inh;
 	if (caps_get(&eff, &prm, &inh) < 0)
@@ -226,6 +227,25 @@ int rm_caps_drop(uint64_t keep, char *err, size_t errlen)
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return fail(err, errlen, "prctl(PR_CAP_AMBIENT_CLEAR_ALL): %s", strerror(errno));
+
+	/* Another identity, while CAP_SETGID and CAP_SETUID are still
+	 * effective: groups and gid first, uid last.  KEEPCAPS lets the kept
+	 * capabilities survive the uid change (capset below sets exactly them);
+	 * execve resets it. */
+	if (ids && ids->set_gid) {
+		if (setgroups(0, NULL) < 0 || setresgid(ids->gid, ids->gid, ids->gid) < 0)
+			return fail(err, errlen, "switching to gid %u: %s", (unsigned)ids->gid,
+			            strerror(errno));
+	}
+	if (ids && ids->set_uid) {
+		if ((keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) ||
+		    setresuid(ids->uid, ids->uid, ids->uid) < 0)
+			return fail(err, errlen, "switching to uid %u: %s", (unsigned)ids->uid,
+			            strerror(errno));
+		uid_t r, e, sv;
+		if (getresuid(&r, &e, &sv) < 0 || r != ids->uid || e != ids->uid || sv != ids->uid)
+			return fail(err, errlen, "uid is not %u after switching", (unsigned)ids->uid);
+	}
 
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];

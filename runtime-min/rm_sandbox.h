@@ -7,8 +7,10 @@
 #ifndef POLC_RM_SANDBOX_H
 #define POLC_RM_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "art.h"
 
@@ -42,12 +44,20 @@ int rm_no_new_privs(char *err, size_t errlen);
  * closes it.  Does nothing when rl->fd is -1. */
 int rm_ll_enforce(struct rm_ll *rl, char *err, size_t errlen);
 
+/* Another identity to take on, or none (set_* false). */
+struct rm_ids {
+	bool set_uid, set_gid;
+	uid_t uid;
+	gid_t gid; /* supplementary groups are dropped with it */
+};
+
 /* Drops every capability not in keep: bounding set, ambient set, then
- * effective, permitted and inheritable; kept ones are raised in the
- * ambient set so they survive execve for any uid.  Without CAP_SETPCAP the
- * bounding set cannot be changed; that is accepted (no_new_privs already
- * stops execve from granting anything).  Checks the result. */
-int rm_caps_drop(uint64_t keep, char *err, size_t errlen);
+ * (with ids) switches groups, gid and uid, then sets effective, permitted
+ * and inheritable to keep and raises those in the ambient set so they
+ * survive execve for any uid.  Without CAP_SETPCAP the bounding set cannot
+ * be changed; that is accepted (no_new_privs already stops execve from
+ * granting anything).  Checks the result. */
+int rm_caps_drop(uint64_t keep, const struct rm_ids *ids, char *err, size_t errlen);
 
 /* AUDIT_ARCH_* of the running kernel's native syscall ABI. */
 uint32_t rm_native_arch(void);

@@ -1,14 +1,15 @@
 /* runmin — verify a polc artifact and run a program confined by it.
  *
  *   runmin -a ARTIFACT [-p PUBKEY] [--log FILE] [--keep-fd N] [--allow-unsigned]
- *          [--supervise] [--] COMMAND [ARG...]
+ *          [--supervise] [--uid N --gid N] [--] COMMAND [ARG...]
  *
  * In order: read the artifact once into memory (size-limited), verify its
  * minisign signature over exactly those bytes, parse them (art.h), check
  * the kernel's Landlock ABI, open the rule paths and build the ruleset,
  * then — in this process, or in a child when runmin stays as supervisor —
  * mark descriptors close-on-exec, set no_new_privs, enforce Landlock, drop
- * capabilities, install seccomp, and execve COMMAND.
+ * capabilities (switching uid/gid on the way if asked), install seccomp,
+ * and execve COMMAND.
  *
  * Exit status (CONTRACT.md): COMMAND's own, 128+N when a supervised
  * COMMAND is killed by signal N; 125 when runmin refuses or fails before
@@ -51,6 +52,7 @@ struct opts {
 	const char *artifact, *pubkey, *log;
 	int keep[MAX_KEEP_FDS], nkeep;
 	bool allow_unsigned, supervise;
+	struct rm_ids ids;
 	char **cmd;
 };
 
@@ -89,7 +91,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 static void usage(FILE *f)
 {
 	fputs("usage: runmin -a ARTIFACT [-p PUBKEY] [--log FILE] [--keep-fd N] [--allow-unsigned]\n"
-	      "              [--supervise] [--] COMMAND [ARG...]\n\n"
+	      "              [--supervise] [--uid N --gid N] [--] COMMAND [ARG...]\n\n"
 	      "Verify a signed polc artifact and run COMMAND confined by it (Landlock,\n"
 	      "capabilities, no_new_privs, seccomp).\n\n"
 	      "  -a, --artifact FILE   the artifact (.pola); FILE.minisig is its signature\n"
@@ -98,6 +100,8 @@ static void usage(FILE *f)
 	      "      --keep-fd N       leave descriptor N open for COMMAND (repeatable)\n"
 	      "      --allow-unsigned  run without checking any signature (testing only)\n"
 	      "      --supervise       stay as the parent: forward signals, report the status\n"
+	      "      --uid N, --gid N  run COMMAND as this numeric user and group (no\n"
+	      "                        supplementary groups); --uid needs --gid\n"
 	      "  -h, --help            this help\n"
 	      "  -V, --version         print the version\n\n"
 	      "exit: COMMAND's status (128+N if killed by signal N), 125 refused,\n"
@@ -105,15 +109,28 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* A numeric uid or gid; names would need NSS, which runmin does not load. */
+static unsigned long id_arg(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v >= 0xffffffffUL)
+		die("%s: '%s' is not a numeric id", opt, s);
+	return v;
+}
+
 static void parse_args(struct opts *o, int argc, char **argv)
 {
-	enum { O_LOG = 256, O_KEEP, O_UNSIGNED, O_SUPERVISE };
+	enum { O_LOG = 256, O_KEEP, O_UNSIGNED, O_SUPERVISE, O_UID, O_GID };
 	static const struct option lo[] = {{"artifact", required_argument, 0, 'a'},
 	                                   {"pubkey", required_argument, 0, 'p'},
 	                                   {"log", required_argument, 0, O_LOG},
 	                                   {"keep-fd", required_argument, 0, O_KEEP},
 	                                   {"allow-unsigned", no_argument, 0, O_UNSIGNED},
 	                                   {"supervise", no_argument, 0, O_SUPERVISE},
+	                                   {"uid", required_argument, 0, O_UID},
+	                                   {"gid", required_argument, 0, O_GID},
 	                                   {"help", no_argument, 0, 'h'},
 	                                   {"version", no_argument, 0, 'V'},
 	                                   {0, 0, 0, 0}};
@@ -129,6 +146,14 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		case O_LOG: o->log = optarg; break;
 		case O_UNSIGNED: o->allow_unsigned = true; break;
 		case O_SUPERVISE: o->supervise = true; break;
+		case O_UID:
+			o->ids.uid = (uid_t)id_arg("--uid", optarg);
+			o->ids.set_uid = true;
+			break;
+		case O_GID:
+			o->ids.gid = (gid_t)id_arg("--gid", optarg);
+			o->ids.set_gid = true;
+			break;
 		case O_KEEP: {
 			char *end;
 			errno = 0;
@@ -152,6 +177,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			    optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1]);
 		}
 	}
+	if (o->ids.set_uid && !o->ids.set_gid)
+		die("--uid needs --gid (otherwise COMMAND would keep the caller's groups)");
 	if (!o->artifact)
 		die("no artifact given: runmin -a ARTIFACT -- COMMAND (see runmin --help)");
 	if (optind >= argc)
@@ -316,7 +343,7 @@ static int enter(const struct opts *o, struct plan *pl)
 	 * last, as the policy's program may deny everything runmin used. */
 	if (rm_fds_prepare(o->keep, o->nkeep, err, sizeof(err)) < 0 ||
 	    rm_no_new_privs(err, sizeof(err)) < 0 || rm_ll_enforce(&pl->rules, err, sizeof(err)) < 0 ||
-	    rm_caps_drop(pl->caps_keep, err, sizeof(err)) < 0 || rm_seccomp_tty(err, sizeof(err)) < 0 ||
+	    rm_caps_drop(pl->caps_keep, &o->ids, err, sizeof(err)) < 0 || rm_seccomp_tty(err, sizeof(err)) < 0 ||
 	    (pl->has_sc && rm_seccomp_load(&pl->sc, err, sizeof(err)) < 0))
 		die("%s", err);
 	return run(o->cmd);

@@ -137,6 +137,9 @@ refused "missing option argument" "needs an argument" "$RUNMIN" -a
 refused "--keep-fd of a closed descriptor" "--keep-fd 57: descriptor is not open" \
 	"$RUNMIN" --keep-fd 57 -a "$T/ok.pola" -- /bin/true
 refused "--keep-fd not a number" "not a descriptor number" "$RUNMIN" --keep-fd x -a y -- z
+refused "--uid without --gid" "--uid needs --gid" "$RUNMIN" --uid 1 -a "$T/ok.pola" -- /bin/true
+refused "--uid not numeric" "--uid: 'root' is not a numeric id" "$RUNMIN" --uid root --gid 0 -a x -- y
+refused "--gid negative" "--gid: '-1' is not a numeric id" "$RUNMIN" --gid -1 -a x -- y
 expect_status "--help exits 0" 0 "$RUNMIN" --help
 expect_grep "--help shows the synopsis" "runmin -a ARTIFACT" "$T/out"
 expect_status "--version exits 0" 0 "$RUNMIN" --version

@@ -73,6 +73,15 @@ expect_grep "no_new_privs set" "^NoNewPrivs:[[:space:]]+1$" "$D/caps"
 expect_grep "still root, but powerless" "^euid 0$" "$D/caps"
 check "mount without capabilities" EPERM rmin iso "$PROBE" mount /mnt
 
+# ---- another identity ------------------------------------------------------------------
+rmin_as() { "$RUNMIN" --uid 65534 --gid 65534 -a "$T/iso.pola" -p "$T/k.pub" -- "$@"; }
+rmin_as "$PROBE" caps >"$D/ids" 2>&1
+expect_grep "--uid: runs as that user" "^euid 65534$" "$D/ids"
+expect_grep "--uid: no capability left" "^CapPrm:[[:space:]]+0+$" "$D/ids"
+got=$(rmin_as /bin/sh -c 'id -u; id -g; id -G' 2>&1 | tr '\n' ' ')
+[ "$got" = "65534 65534 65534 " ] && pass "--gid: that group only, no supplementary groups" ||
+	fail "--gid: that group only" "id says: $got"
+
 # ---- setuid binaries gain nothing ------------------------------------------------------
 cp "$PROBE" "$D/suid/probe"
 chown root:root "$D/suid/probe"
