@@ -69,6 +69,17 @@ struct plan {
 };
 
 static int log_fd = -1;
+/* The artifact's bytes: struct art and its sections point into them for the
+ * whole run. */
+static uint8_t *artifact_buf;
+
+#if defined(__SANITIZE_ADDRESS__)
+/* LeakSanitizer reads /proc when the process exits, which the sandbox
+ * runmin has entered may forbid; and runmin exits only right after failing
+ * to run COMMAND.  Sanitizer builds only. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "detect_leaks=0"; }
+#endif
 static const char *log_artifact = "";
 
 /* Refuse: one line on stderr, one event in the log, exit 125. */
@@ -419,7 +430,6 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct plan pl;
-	uint8_t *buf;
 	char err[512];
 	memset(&pl, 0, sizeof(pl));
 	std_fds();
@@ -429,7 +439,7 @@ int main(int argc, char **argv)
 		die("%s", err);
 	if (sodium_init() < 0)
 		die("libsodium failed to initialise");
-	load(&o, &pl, &buf);
+	load(&o, &pl, &artifact_buf);
 	check_abi(&o, &pl);
 	pl.rules.fd = -1;
 	/* Rule paths are opened here, in the parent, so a missing one is
