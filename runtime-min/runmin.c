@@ -443,7 +443,9 @@ int main(int argc, char **argv)
 	check_abi(&o, &pl);
 	pl.rules.fd = -1;
 	/* Rule paths are opened here, in the parent, so a missing one is
-	 * reported before anything runs.  No proxy yet: port 0. */
+	 * reported before anything runs.  The proxy port (0: none, TCP connect
+	 * stays denied) is chosen before forking: the child's network namespace
+	 * is new, so any port is free in it. */
 	if (pl.has_ll && rm_ll_prepare(&pl.rules, &pl.ll, pl.abi, 0, err, sizeof(err)) < 0)
 		die("%s", err);
 	if (o.supervise)
