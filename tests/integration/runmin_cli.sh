@@ -87,6 +87,10 @@ EOF
 cp "$T/other.pola.minisig" "$D/t.pola.minisig"
 refused "signature of another artifact refused" "signature verification failed" \
 	"$RUNMIN" -a "$D/t.pola" -p "$T/k.pub" -- /bin/true
+cp "$T/ok.pola" "$D/v.pola"
+printf '\x02' | dd of="$D/v.pola" bs=1 seek=8 conv=notrunc status=none
+refused "unknown format version refused (even unsigned)" "unsupported artifact version 2" \
+	"$RUNMIN" --allow-unsigned -a "$D/v.pola" -- /bin/true
 printf 'not an artifact at all, but long enough to have a header' >"$D/g.pola"
 refused "garbage refused by the reader" "bad magic" \
 	"$RUNMIN" --allow-unsigned -a "$D/g.pola" -- /bin/true
