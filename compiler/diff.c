@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "nt.h"
 #include "sysc.h"
 
 /* Bounds that keep a hostile or enormous input from running for ever; when
@@ -314,12 +315,14 @@ int diff_side_artifact(struct diff_side *s, struct arena *a, const struct art *a
 		while ((rc = art_ll_next_path(&l, &pth)) == 1)
 			;
 		struct art_ll_net nr;
-		while (rc == 0 && (rc = art_ll_next_net(&l, &nr)) == 1)
+		while (rc == 0 && (rc = art_ll_next_net(&l, &nr)) == 1) {
 			if (nr.access & LL_NET_bind_tcp) {
 				struct ir_bind *b = ARENA_PUSH(a, s->binds, s->nbinds, capbind);
 				b->port = nr.port;
 				b->id = nr.rule_id;
 			}
+			rc = 0;
+		}
 		if (rc < 0) {
 			snprintf(err, errlen, "malformed landlock rule");
 			return -1;
@@ -977,7 +980,13 @@ static void nhost_parse(struct nhost *h, const char *host, char *buf, size_t n)
 		return;
 	}
 	if (inet_pton(AF_INET6, buf, h->addr) == 1) {
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 		h->fam = 6;
+		if (memcmp(h->addr, mapped, 12) == 0) { /* ::ffff:a.b.c.d is IPv4 */
+			memmove(h->addr, h->addr + 12, 4);
+			memset(h->addr + 4, 0, 12);
+			h->fam = 4;
+		}
 		return;
 	}
 	len = strlen(buf);
@@ -1046,10 +1055,19 @@ bool diff_net_decide(const struct ir_net_rule *rules, size_t n, const char *host
 	char buf[512];
 	struct nhost h;
 	nhost_parse(&h, host, buf, sizeof(buf));
+	if (method && strcmp(method, "CONNECT") == 0)
+		method = NULL; /* a tunnel */
+	/* Rule 6: a special address (loopback, private, metadata ...) is
+	 * allowed only by a row lying inside its range. */
+	uint8_t min_prefix = 0;
+	if (h.fam && !nt_addr_special(h.fam == 4 ? AF_INET : AF_INET6, h.addr, &min_prefix))
+		min_prefix = 0;
 	const struct ir_net_rule *allow = NULL, *deny = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct ir_net_rule *r = &rules[i];
 		if (!rule_match(r, &h, port, method, path))
+			continue;
+		if (!r->deny && h.fam && r->prefix < min_prefix)
 			continue;
 		const struct ir_net_rule **slot = r->deny ? &deny : &allow;
 		if (!*slot || r->id < (*slot)->id)
