@@ -120,12 +120,10 @@ static void print_markdown(struct arena *a, const char *old, const char *new_,
 	if (r->n == 0) {
 		printf("No difference in privileges.\n");
 	} else {
-		if (r->count[DIFF_WIDEN])
-			printf("⚠️ **%zu widening%s**: the new policy allows what the old one did "
-			       "not.  ",
-			       r->count[DIFF_WIDEN], r->count[DIFF_WIDEN] == 1 ? "" : "s");
-		printf("%zu widening%s, %zu narrowing%s, %zu other change%s.\n",
-		       r->count[DIFF_WIDEN], r->count[DIFF_WIDEN] == 1 ? "" : "s", r->count[DIFF_NARROW],
+		const char *w = r->count[DIFF_WIDEN] ? "**⚠️ %zu widening%s** (new privileges), "
+		                                     : "%zu widening%s, ";
+		printf(w, r->count[DIFF_WIDEN], r->count[DIFF_WIDEN] == 1 ? "" : "s");
+		printf("%zu narrowing%s, %zu other change%s.\n", r->count[DIFF_NARROW],
 		       r->count[DIFF_NARROW] == 1 ? "" : "s", r->count[DIFF_CHANGE],
 		       r->count[DIFF_CHANGE] == 1 ? "" : "s");
 	}

@@ -356,12 +356,11 @@ static void print_sarif(const struct lint_result *r)
 			                              f->suppressed));
 		json_array_append_new(results, res);
 	}
-	json_t *root = json_pack(
-	        "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:s, s:o}]}", "$schema",
-	        "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool",
-	        "driver", "name", "polc", "semanticVersion", POLC_VERSION, "informationUri",
-	        "https://github.com/polc-project/polc", "rules", rules, "columnKind",
-	        "unicodeCodePoints", "results", results);
+	json_t *root = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:o}}, s:s, s:o}]}", "$schema",
+	                         "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",
+	                         "runs", "tool", "driver", "name", "polc", "semanticVersion",
+	                         POLC_VERSION, "rules", rules, "columnKind", "unicodeCodePoints",
+	                         "results", results);
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(root);

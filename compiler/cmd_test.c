@@ -268,6 +268,16 @@ static void parse_case(struct tparse *t, struct tfile *tf, yaml_node_t *n, size_
 		*ARENA_PUSH(t->a, tf->v, tf->n, tf->cap) = c;
 }
 
+static int cmp_diag(const void *x, const void *y)
+{
+	const struct diag *a = *(const struct diag *const *)x, *b = *(const struct diag *const *)y;
+	if (a->pos.line != b->pos.line)
+		return a->pos.line < b->pos.line ? -1 : 1;
+	if (a->pos.col != b->pos.col)
+		return a->pos.col < b->pos.col ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
 static int parse_tests(struct arena *a, struct diag_sink *d, const char *path, struct tfile *tf)
 {
 	memset(tf, 0, sizeof(*tf));
@@ -292,8 +302,11 @@ static int parse_tests(struct arena *a, struct diag_sink *d, const char *path, s
 		yaml_parser_delete(&ps);
 		return -1;
 	}
+	/* Diagnostics are collected per file and handed on in source order. */
+	struct diag_sink *out = d;
+	d = diag_sink_new(a);
 	struct tparse t = {a, d, path, &doc};
-	size_t errs = diag_errors(d);
+	size_t errs = 0;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	yaml_node_t *tests = NULL;
 	if (!root)
@@ -320,6 +333,13 @@ static int parse_tests(struct arena *a, struct diag_sink *d, const char *path, s
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&ps);
+	size_t n = diag_count(d);
+	const struct diag **v = arena_array(a, n ? n : 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = diag_get(d, i);
+	qsort(v, n, sizeof(*v), cmp_diag);
+	for (size_t i = 0; i < n; i++)
+		diag_add(out, v[i]->level, v[i]->pos, v[i]->code, "%s", v[i]->msg);
 	return diag_errors(d) > errs ? -1 : 0;
 }
 

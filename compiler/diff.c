@@ -515,9 +515,19 @@ static void misc_compare(struct dctx *c)
 			continue;
 		const char *name = ir_cap_name(cap);
 		bool added = c->n->caps & b;
-		add_item(c, added ? DIFF_WIDEN : DIFF_NARROW, DIFF_CAPS,
-		         name ? arena_printf(c->a, "CAP_%s", name) : arena_printf(c->a, "capability %d", cap),
-		         added ? "kept" : "dropped");
+		const char *cn = name ? arena_printf(c->a, "CAP_%s", name)
+		                      : arena_printf(c->a, "capability %d", cap);
+		struct diff_item *it = add_item(c, added ? DIFF_WIDEN : DIFF_NARROW, DIFF_CAPS, cn,
+		                                added ? "kept" : "dropped");
+		/* Policies say where: the capabilities list. */
+		const struct diff_side *by = added ? c->n : c->o;
+		if (by->p && by->p->proc.caps_pos.file) {
+			struct diff_rule r = {arena_printf(c->a, "keep %s", cn), by->p->proc.caps_pos};
+			if (added)
+				it->new_rule = r;
+			else
+				it->old_rule = r;
+		}
 	}
 	if (c->o->other_abis_known && c->n->other_abis_known) {
 		struct ir_action ao = c->o->other_abis, an = c->n->other_abis;

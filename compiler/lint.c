@@ -259,7 +259,7 @@ static const char *access_str(struct arena *a, uint64_t acc)
 
 static const char *pos_str(struct arena *a, struct src_pos p)
 {
-	return p.file ? arena_printf(a, "%s:%u", p.file, p.line) : "(unknown)";
+	return p.file ? arena_printf(a, "%s:%u:%u", p.file, p.line, p.col) : "(unknown)";
 }
 
 static bool same_file(struct src_pos a, struct src_pos b)
@@ -508,8 +508,11 @@ static void fs_rules(struct lctx *c)
 		if (ll_build(&copy, scratch, &b, &need) == 0 && fs->min_abi > need)
 			report(c, LINT_L103, fs->min_abi_pos,
 			       "min_abi %u is higher than the policy needs (%u): kernels with "
-			       "Landlock ABI %u to %u are refused for no gain",
-			       fs->min_abi, need, need, fs->min_abi - 1);
+			       "Landlock ABI %s are refused for no gain",
+			       fs->min_abi, need,
+			       need + 1 == fs->min_abi
+			               ? arena_printf(c->a, "%u", need)
+			               : arena_printf(c->a, "%u to %u", need, fs->min_abi - 1));
 		buf_free(&b);
 	}
 }
@@ -544,31 +547,24 @@ static bool may_allow(const struct ir_policy *p, const char *sc)
 	return act_allows(p->proc.def);
 }
 
-/* Reports each rule that allows one of the syscalls in list; syscalls
- * allowed only by the default action are reported once, at the default. */
+/* Reports each rule that allows one of the syscalls in list.  What only
+ * the default action allows is proc-default-allow's finding, not repeated
+ * for every dangerous syscall. */
 static void dangerous(struct lctx *c, enum lint_rule_id rule, const char *const *list, size_t n,
                       const char *why)
 {
 	const struct ir_process *pr = &c->p->proc;
-	const char *by_default = NULL;
 	for (size_t k = 0; k < n; k++) {
 		if (!may_allow(c->p, list[k]))
 			continue;
-		bool explicit_ = false;
 		for (size_t i = 0; i < pr->nrules; i++) {
 			const struct ir_sys_rule *r = &pr->rules[i];
 			if (strcmp(r->syscall, list[k]) != 0 || !act_allows(r->action))
 				continue;
-			explicit_ = true;
 			report(c, rule, r->pos, "%s is allowed%s: %s", list[k],
 			       r->nconds ? " (with conditions)" : "", why);
 		}
-		if (!explicit_)
-			by_default = by_default ? arena_printf(c->a, "%s, %s", by_default, list[k])
-			                        : list[k];
 	}
-	if (by_default)
-		report(c, rule, pr->def_pos, "%s allowed by the default action: %s", by_default, why);
 }
 
 #define LIST(...) ((const char *const[]){__VA_ARGS__}), sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
@@ -590,6 +586,8 @@ static struct src_pos decided_at(const struct ir_policy *p, const char *sc, cons
 	uint32_t id;
 	struct ir_action act = ir_proc_decide(p, sc, args, &id);
 	*allowed = act_allows(act);
+	if (!p->proc.present)
+		*allowed = true;
 	const struct ir_rule_ref *r = ir_rule(p, id);
 	return r ? r->pos : p->proc.def_pos;
 }
@@ -654,8 +652,8 @@ static void proc_rules(struct lctx *c)
 		uint64_t args[6] = {ns_bits[i] | 17 /* SIGCHLD */};
 		bool allowed;
 		struct src_pos pos = decided_at(p, "clone", args, &allowed);
-		if (!allowed)
-			continue;
+		if (!allowed || same_pos(pos, pr->def_pos))
+			continue; /* allowed by the default: proc-default-allow */
 		size_t k = 0;
 		while (k < nat && !same_pos(at[k], pos))
 			k++;
@@ -684,7 +682,7 @@ static void proc_rules(struct lctx *c)
 			uint64_t args[6] = {fam, type, 0};
 			pos = decided_at(p, "socket", args, &allowed);
 		}
-		if (!allowed)
+		if (!allowed || same_pos(pos, pr->def_pos))
 			continue;
 		size_t k = 0;
 		while (k < nf && !same_pos(fpos[k], pos))
@@ -724,19 +722,30 @@ static void proc_rules(struct lctx *c)
 	/* ioctl(fd, TIOCSTI / TIOCLINUX) on the terminal's descriptors. */
 	static const uint64_t tioc[] = {0x5412, 0x541c};
 	static const char *const tioc_names[] = {"TIOCSTI", "TIOCLINUX"};
+	struct src_pos tpos[2];
+	const char *tnames[2];
+	size_t nt = 0;
 	for (int t = 0; t < 2; t++)
 		for (uint64_t fd = 0; fd < 3; fd++) {
 			uint64_t args[6] = {fd, tioc[t]};
 			bool allowed;
 			struct src_pos pos = decided_at(p, "ioctl", args, &allowed);
-			if (allowed) {
-				report(c, LINT_L316, pos,
-				       "ioctl is allowed with %s: the program can type into the user's "
-				       "terminal",
-				       tioc_names[t]);
-				break;
-			}
+			if (!allowed || same_pos(pos, pr->def_pos))
+				continue;
+			size_t k = 0;
+			while (k < nt && !same_pos(tpos[k], pos))
+				k++;
+			if (k == nt) {
+				tpos[nt] = pos;
+				tnames[nt++] = tioc_names[t];
+			} else
+				tnames[k] = arena_printf(c->a, "%s and %s", tnames[k], tioc_names[t]);
+			break;
 		}
+	for (size_t k = 0; k < nt; k++)
+		report(c, LINT_L316, tpos[k],
+		       "ioctl is allowed with %s: the program can type into the user's terminal",
+		       tnames[k]);
 	/* Duplicates and allow/deny conflicts, unconditional rules. */
 	for (size_t i = 0; i < pr->nrules; i++) {
 		const struct ir_sys_rule *r = &pr->rules[i];
@@ -767,8 +776,8 @@ static void proc_rules(struct lctx *c)
 				continue;
 			char act[64];
 			ir_action_str(act, sizeof(act), o->action);
-			report(c, LINT_L102, r->pos, "%s is allowed here and `%s` at %s; the %s wins",
-			       r->syscall, act, pos_str(c->a, o->pos), act);
+			report(c, LINT_L102, r->pos, "%s is allowed here but `%s` at %s, which wins",
+			       r->syscall, act, pos_str(c->a, o->pos));
 			break;
 		}
 	}
@@ -979,7 +988,7 @@ static void net_rules(struct lctx *c)
 	                                      {6, "fd00:ec2::254", 7, "metadata"}};
 	static const char *const meta_names[] = {"metadata.google.internal", "metadata.goog",
 	                                         "metadata", "instance-data",
-	                                         "instance-data.ec2.internal", "metadata.azure.com"};
+	                                         "instance-data.ec2.internal"};
 	static const char *const private_names[] = {"localhost", "local", "internal", "lan",
 	                                            "home.arpa"};
 	static const uint16_t tls_ports[] = {443, 465, 563, 636, 853, 989, 990, 992, 993,
