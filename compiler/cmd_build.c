@@ -23,6 +23,8 @@ static void help(FILE *f)
 	      "  -s, --sign SECKEY    sign with a minisign secret key\n"
 	      "      --min-abi N      require at least Landlock ABI N at run time\n"
 	      "      --dump-ir        print the merged IR (stable text) and stop; no -o needed\n"
+	      "      --openshell-lenient  OpenShell input: drop the fields polc cannot enforce\n"
+	      "                       with a warning each, instead of refusing them (E505)\n"
 	      "  -h, --help           this help\n\n"
 	      "exit: 0 ok, 1 policy errors, 2 usage or I/O error\n",
 	      f);
@@ -46,17 +48,28 @@ static char *trusted_comment(const struct buf *art, const char *name)
 	return tc;
 }
 
+/* Milliseconds since *t, which is then reset: `-v` times each phase. */
+static double lap(struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+	*t = now;
+	return ms;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	static const struct option opts[] = {{"output", required_argument, 0, 'o'},
 	                                     {"sign", required_argument, 0, 's'},
 	                                     {"min-abi", required_argument, 0, 'm'},
 	                                     {"dump-ir", no_argument, 0, 'D'},
+	                                     {"openshell-lenient", no_argument, 0, 'L'},
 	                                     {"help", no_argument, 0, 'h'},
 	                                     {0, 0, 0, 0}};
 	const char *out = NULL, *sk = NULL;
 	long min_abi = 0;
-	bool dump_ir = false;
+	bool dump_ir = false, lenient = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:s:h", opts, NULL)) != -1) {
@@ -73,6 +86,7 @@ int cmd_build(int argc, char **argv)
 			break;
 		}
 		case 'D': dump_ir = true; break;
+		case 'L': lenient = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
@@ -89,13 +103,18 @@ int cmd_build(int argc, char **argv)
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t1 = t0;
 	struct arena *a = arena_new();
-	struct load_ctx lc = {.a = a, .d = diag_sink_new(a)};
+	struct load_ctx lc = {.a = a, .d = diag_sink_new(a), .openshell_lenient = lenient};
 	int rc = EXIT_FINDINGS;
 	struct buf art = {0}, sig = {0};
 	char *tc = NULL;
 
 	struct ir_policy *p = load_inputs(&lc, argv + optind, argc - optind);
+	if (polc_verbose && p)
+		fprintf(stderr,
+		        "polc build: loaded %d input%s (%zu files with extends): %zu rules, %.3f ms\n",
+		        argc - optind, argc - optind == 1 ? "" : "s", p->nsources, p->nrules, lap(&t1));
 	if (p && min_abi) {
 		p->fs.min_abi = (uint32_t)min_abi;
 		p->fs.min_abi_pos = src_file("--min-abi");
@@ -107,6 +126,9 @@ int cmd_build(int argc, char **argv)
 	}
 	if (!p || polc_compile(p, lc.d, &art) < 0)
 		goto done;
+	if (polc_verbose)
+		fprintf(stderr, "polc build: compiled and verified: %zu bytes, %.3f ms\n", art.len,
+		        lap(&t1));
 	rc = EXIT_USAGE;
 	if (sk) {
 		char err[256];
@@ -115,6 +137,8 @@ int cmd_build(int argc, char **argv)
 			polc_err("build", "%s", err);
 			goto done;
 		}
+		if (polc_verbose)
+			fprintf(stderr, "polc build: signed with %s, %.3f ms\n", sk, lap(&t1));
 	}
 	if (polc_write_atomic(out, art.p, art.len, 0644) < 0) {
 		polc_err("build", "cannot write '%s': %s", out, strerror(errno));
@@ -131,13 +155,9 @@ int cmd_build(int argc, char **argv)
 		}
 	}
 	rc = EXIT_OK;
-	if (polc_verbose) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		fprintf(stderr, "polc build: %s: %zu bytes, %zu rules, %.3f ms%s\n", out, art.len,
-		        p->nrules,
-		        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-		        sk ? ", signed" : "");
-	}
+	if (polc_verbose)
+		fprintf(stderr, "polc build: %s: %zu bytes, %zu rules, %.3f ms in all%s\n", out,
+		        art.len, p->nrules, lap(&t0), sk ? ", signed" : "");
 done:
 	polc_print_diags(lc.d);
 	free(tc);

@@ -9,5 +9,4 @@
 		return EXIT_USAGE;                                                             \
 	}
 STUB(export)
-STUB(convert)
 STUB(opa_cases)

@@ -19,6 +19,7 @@
 #include "arena.h"
 #include "backend.h"
 #include "consts.h"
+#include "openshell.h"
 
 /* The schema nests five levels; anything much deeper is hostile. */
 #define YML_MAX_DEPTH 64
@@ -1516,6 +1517,17 @@ static struct pending_base *walk_top(struct yw *w, const struct ynode *root, siz
 	return bases;
 }
 
+/* An OpenShell policy (openshell.h) rather than a polc one? */
+static bool is_openshell(struct arena *a, const struct ynode *root)
+{
+	const char **keys = arena_array(a, root->npairs ? root->npairs : 1, sizeof(char *));
+	size_t n = 0;
+	for (size_t i = 0; i < root->npairs; i++)
+		if (!root->pairs[i].bad)
+			keys[n++] = root->pairs[i].k->s;
+	return openshell_detect(keys, n);
+}
+
 struct ir_policy *yml_parse(struct load_ctx *c, const char *path, const char *text, size_t len)
 {
 	size_t errs = diag_errors(c->d);
@@ -1534,6 +1546,11 @@ struct ir_policy *yml_parse(struct load_ctx *c, const char *path, const char *te
 	} else if (root->kind != Y_MAP) {
 		diag_error(d, root->pos, E102, "the policy must be a mapping, got %s",
 		           kind_name(root));
+	} else if (is_openshell(c->a, root)) {
+		/* The tree above has refused what a policy never needs (anchors,
+		 * aliases, deep nesting); openshell.c reads the same text. */
+		flush_sorted(c->a, d, c->d);
+		return openshell_parse(c, file, text, len);
 	} else {
 		w.p = ir_policy_new(c->a);
 		bases = walk_top(&w, root, &nbases);
