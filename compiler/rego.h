@@ -1,0 +1,63 @@
+/* rego.h — polc's Rego subset: compile modules, evaluate queries and
+ * documents over concrete input, and lower decision rules to the IR.
+ *
+ * A `struct rego` holds modules, the base `data` document and the compiled
+ * rule tree.  Everything it returns lives in the arena given to
+ * rego_new(); nothing is printed: compile problems go to the diag sink
+ * (E100 syntax, E504 outside the subset, E100/E504 for OPA compile errors),
+ * evaluation problems come back in a struct rego_err. */
+#ifndef POLC_REGO_H
+#define POLC_REGO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rego_ast.h"
+
+struct rego;
+struct load_ctx;
+struct ir_policy;
+
+/* An evaluation error, with OPA's error code ("eval_conflict_error",
+ * "eval_type_error", "eval_builtin_error", "rego_unsafe_var_error",
+ * "unsupported", ...) so conformance cases can compare them. */
+struct rego_err {
+	const char *code;
+	const char *msg;
+	struct src_pos pos;
+};
+
+struct rego *rego_new(struct arena *a, struct diag_sink *d);
+void rego_add_module(struct rego *r, struct rg_module *m);
+/* The base document under `data` (an object; NULL = {}). */
+void rego_set_data(struct rego *r, const struct rv *data);
+/* Builtin errors other than type errors make the expression undefined
+ * unless strict (OPA's StrictBuiltinErrors). */
+void rego_set_strict(struct rego *r, bool strict);
+/* Resolves names, orders bodies for safety, checks the subset.  Returns 0,
+ * or -1 after adding diagnostics; *code (if non-NULL) gets OPA's code of
+ * the first error ("rego_type_error", ..., or "unsupported" for E504). */
+int rego_compile(struct rego *r, const char **code);
+
+/* One solution of a query: the query's named variables and their values. */
+typedef int (*rego_sol_fn)(void *ctx, const char *const *names, const struct rv *const *vals,
+                           size_t n);
+/* Compiles and runs a query against input (NULL: undefined).  Calls sol for
+ * every solution (a non-zero return stops).  Returns 0, -1 with *err set
+ * (evaluation or query compile error). */
+int rego_query(struct rego *r, struct rg_body *q, const struct rv *input, rego_sol_fn sol,
+               void *ctx, struct rego_err *err);
+
+/* The value of the document at a dotted path under data ("polc.network.allow")
+ * for input; *out = NULL when undefined.  Returns 0 or -1 with *err. */
+int rego_eval_path(struct rego *r, const char *path, const struct rv *input,
+                   const struct rv **out, struct rego_err *err);
+
+/* ---- lowering (rego_lower.c) ------------------------------------------------- */
+
+/* The network decision of the policy's entry point for one request, as the
+ * evaluator computes it: allowed iff `allow` is true and `deny` is empty. */
+int rego_net_decide(struct rego *r, const char *pkg, const char *host, unsigned port,
+                    const char *method, const char *path, bool *allowed, struct rego_err *err);
+
+#endif
