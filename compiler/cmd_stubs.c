@@ -9,4 +9,3 @@
 		return EXIT_USAGE;                                                             \
 	}
 STUB(export)
-STUB(opa_cases)
