@@ -143,6 +143,63 @@ static inline long ntt_decide(const struct ntt *x, const char *host, uint16_t po
 	return r.allow ? (long)r.rule_id : -(long)r.rule_id;
 }
 
+/* The reference semantics (nt.h, rules 1-5), as a plain scan over the IR:
+ * what nt_lookup must agree with.  Same encoding as ntt_decide. */
+static inline long ntt_reference(const struct ntt *x, const char *host, uint16_t port,
+                                 const char *method, const char *path)
+{
+	char norm[NT_NAME_MAX + 2];
+	size_t n;
+	uint8_t a[16];
+	enum nt_host_kind k = nt_host_parse(host, strlen(host), norm, sizeof(norm), &n, a);
+	if (k == NT_HOST_INVALID || port == 0)
+		return 0;
+	int ir_m = -2; /* unseen */
+	if (method)
+		ir_m = ir_method_parse(method); /* -1: a method no rule can name */
+	uint32_t deny = 0, allow = 0;
+	for (size_t i = 0; i < x->p->net.nrules; i++) {
+		const struct ir_net_rule *r = &x->p->net.rules[i];
+		bool hm = false;
+		size_t hl = strlen(r->host);
+		switch (r->kind) {
+		case IR_HOST_NAME: hm = k == NT_HOST_NAME && strcmp(norm, r->host) == 0; break;
+		case IR_HOST_WILDCARD:
+			hm = k == NT_HOST_NAME && n > hl + 1 && norm[n - hl - 1] == '.' &&
+			     strcmp(norm + n - hl, r->host) == 0;
+			break;
+		case IR_HOST_IPV4:
+		case IR_HOST_IPV6:
+			if ((r->kind == IR_HOST_IPV4) != (k == NT_HOST_IPV4))
+				break;
+			hm = true;
+			for (unsigned b = 0; b < r->prefix; b++)
+				if (((a[b / 8] ^ r->addr[b / 8]) >> (7 - b % 8)) & 1)
+					hm = false;
+			break;
+		}
+		if (!hm)
+			continue;
+		bool pm = r->nports == 0;
+		for (size_t j = 0; j < r->nports; j++)
+			pm |= port >= r->ports[j].lo && port <= r->ports[j].hi;
+		if (!pm)
+			continue;
+		if (r->methods && ir_m != -2 && (ir_m < 0 || !(r->methods & (1u << ir_m))))
+			continue;
+		bool gm = r->npaths == 0 || !path;
+		for (size_t j = 0; j < r->npaths && !gm; j++)
+			gm = nt_glob_match(r->paths[j], strlen(r->paths[j]), path, strlen(path));
+		if (!gm)
+			continue;
+		if (r->deny && (!deny || r->id < deny))
+			deny = r->id;
+		if (!r->deny && (!allow || r->id < allow))
+			allow = r->id;
+	}
+	return deny ? -(long)deny : (long)allow;
+}
+
 /* Index of the first diagnostic with this code and level, or -1. */
 static inline int ntt_diag(const struct ntt *x, enum diag_code code, enum diag_level lvl)
 {

@@ -652,6 +652,48 @@ START_TEST(query_via_artifact)
 }
 END_TEST
 
+/* The indexed lookup agrees with a plain scan of the rules, over random
+ * policies drawn from a small universe (so rules overlap a lot). */
+START_TEST(random_vs_reference)
+{
+	static const char *const rhosts[] = {
+	        "a.test", "b.a.test", "c.b.a.test", "*.a.test", "*.b.a.test", "x.test", "*.x.test",
+	        "10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "10.1.2.0/25", "2001:db8::/32",
+	        "2001:db8:1::/48", "2001:db8:1::7", "::1", "127.0.0.1"};
+	static const char *const qhosts[] = {
+	        "a.test", "b.a.test", "c.b.a.test", "d.c.b.a.test", "B.A.TEST.", "x.test", "y.x.test",
+	        "test", "10.1.2.3", "10.1.2.200", "10.2.0.1", "11.0.0.1", "2001:db8::1",
+	        "2001:db8:1::7", "[2001:db8:1::8]", "::1", "::ffff:10.1.2.3", "127.0.0.1", "bad host"};
+	static const char *const ports[] = {NULL, "80", "443", "80,443", "1-1024", "8000-8080"};
+	static const char *const methods[] = {NULL, "GET", "POST", "GET,POST", "CONNECT", "DELETE"};
+	static const char *const paths[] = {NULL, "/a/*", "/a/**", "/b", "/**/x", "/a/*,/b/**"};
+	static const char *const qmethods[] = {NULL, "GET", "POST", "PUT", "PROPFIND", "CONNECT"};
+	static const char *const qpaths[] = {NULL, "/", "/a/1", "/a/1/2", "/b", "/b/x", "/q/x"};
+	static const uint16_t qports[] = {80, 443, 1024, 8080, 9999};
+	unsigned seed = 12345;
+	for (int round = 0; round < 200; round++) {
+		struct ntt *x = ntt_new();
+		int nr = 1 + (int)(rand_r(&seed) % 12);
+		for (int i = 0; i < nr; i++)
+			ntt_rule(x, rand_r(&seed) % 3 == 0 ? "deny" : "allow",
+			         rhosts[rand_r(&seed) % (sizeof(rhosts) / sizeof(rhosts[0]))],
+			         ports[rand_r(&seed) % 6], methods[rand_r(&seed) % 6],
+			         paths[rand_r(&seed) % 6]);
+		ck_assert_int_eq(ntt_build(x), 1);
+		for (int q = 0; q < 200; q++) {
+			const char *h = qhosts[rand_r(&seed) % (sizeof(qhosts) / sizeof(qhosts[0]))];
+			uint16_t port = qports[rand_r(&seed) % 5];
+			const char *m = qmethods[rand_r(&seed) % 6];
+			const char *pa = m ? qpaths[1 + rand_r(&seed) % 6] : NULL;
+			long got = D(x, h, port, m, pa), want = ntt_reference(x, h, port, m, pa);
+			ck_assert_msg(got == want, "round %d: %s:%u %s %s: lookup %ld, reference %ld", round,
+			              h, port, m ? m : "-", pa ? pa : "-", got, want);
+		}
+		ntt_free(x);
+	}
+}
+END_TEST
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -740,6 +782,7 @@ int main(void)
 	tcase_add_test(tc, deterministic);
 	tcase_add_test(tc, malformed_tables);
 	tcase_add_test(tc, query_via_artifact);
+	tcase_add_test(tc, random_vs_reference);
 	tcase_add_test(tc, large_table);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
