@@ -260,6 +260,61 @@ static bool net_from_text(struct arena *a, const char *text, struct ir_net_rule 
 	return true;
 }
 
+/* How the artifact treats x32/i386 (and other non-native ABIs): asked of
+ * its program syscall by syscall.  Every decision equal to the native one
+ * means the rules apply there too (other_abis: allow); one action for all
+ * means other_abis is that action; anything else stays unknown. */
+static void art_other_abis(struct diff_side *s)
+{
+	if (!s->proc_present) {
+		s->other_abis.kind = IR_ACT_ALLOW;
+		s->other_abis_known = true;
+		return;
+	}
+	int no;
+	const struct sysc_arch *const *o = sysc_other_abis(s->arch, &no);
+	bool known = false;
+	struct ir_action res = {0};
+	for (int k = 0; k < no; k++) {
+		bool same = true, constant = true, have = false;
+		struct ir_action first = {0};
+		int cnt = sysc_count(o[k]);
+		for (int i = 0; i < cnt; i++) {
+			uint32_t nr;
+			const char *name;
+			if (sysc_entry(o[k], i, &nr, &name) < 0)
+				continue;
+			static const uint64_t zero[6];
+			struct decision dq, dn;
+			char err[128];
+			struct ir_action aq, an;
+			if (bpf_query(s->art, o[k], name, zero, &dq, err, sizeof(err)) < 0 ||
+			    ir_action_parse(dq.text, &aq) < 0)
+				return;
+			if (!have) {
+				first = aq;
+				have = true;
+			}
+			constant &= aq.kind == first.kind && aq.errno_val == first.errno_val;
+			if (sysc_resolve(s->arch, name) >= 0 &&
+			    bpf_query(s->art, s->arch, name, zero, &dn, err, sizeof(err)) == 0 &&
+			    ir_action_parse(dn.text, &an) == 0)
+				same &= an.kind == aq.kind && an.errno_val == aq.errno_val;
+		}
+		struct ir_action r = first;
+		if (same)
+			r = (struct ir_action){.kind = IR_ACT_ALLOW};
+		else if (!constant || !have)
+			return;
+		if (known && (r.kind != res.kind || r.errno_val != res.errno_val))
+			return;
+		res = r;
+		known = true;
+	}
+	s->other_abis = res;
+	s->other_abis_known = known;
+}
+
 int diff_side_artifact(struct diff_side *s, struct arena *a, const struct art *art,
                        const struct meta *m, const char *label, char *err, size_t errlen)
 {
@@ -305,6 +360,7 @@ int diff_side_artifact(struct diff_side *s, struct arena *a, const struct art *a
 			}
 		}
 	}
+	art_other_abis(s);
 	/* Bind ports: the Landlock section's bind_tcp rules. */
 	if (ll) {
 		struct art_ll l;
