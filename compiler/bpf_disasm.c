@@ -227,7 +227,10 @@ static void disasm(const struct bpf_insn *prog, size_t n, size_t i, const struct
 			else if (abi && abi != native && abi->audit_arch == native->audit_arch &&
 			         in->k == SYSC_X32_BIT)
 				snprintf(note, notelen, "x32 (bit 30)");
-			else if (in->k > sysc_max_nr(abi ? abi : native, SYSC_X32_BIT))
+			else if (abi && in->k > sysc_max_nr(abi, abi != native && abi->audit_arch ==
+			                                                    native->audit_arch
+			                                            ? UINT32_MAX
+			                                            : SYSC_X32_BIT))
 				snprintf(note, notelen, "beyond the last syscall");
 		} else if (s->src == A_ARG) {
 			snprintf(note, notelen, "arg%u %s", s->word / 2, (s->word & 1) ? "hi" : "lo");
