@@ -379,7 +379,7 @@ static void run_case(struct arena *a, const struct subject *s, struct tcase *c)
 			c->why = arena_printf(a, "unknown arch `%s`", c->arch);
 			return;
 		}
-		if (!art_find(&s->art, ART_SEC_SECCOMP, arch->audit_arch)) {
+		if (!art_find(&s->art, ART_SEC_SECCOMP, 0)) {
 			/* No process section: no filter, every syscall runs. */
 			if (sysc_resolve(arch, c->syscall) < 0) {
 				c->result = R_ERROR;
@@ -391,7 +391,7 @@ static void run_case(struct arena *a, const struct subject *s, struct tcase *c)
 			snprintf(d.text, sizeof(d.text), "allow (no seccomp filter)");
 			c->decided = "the policy having no process section";
 			rc = 0;
-		} else
+		} else /* the program for arch, or the native one that handles it */
 			rc = bpf_query(&s->art, arch, c->syscall, c->args, &d, err, sizeof(err));
 		break;
 	}
