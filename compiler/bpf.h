@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "ir.h"
 #include "sysc.h"
 
@@ -194,6 +196,16 @@ struct art_section;
  * and *arch.  Returns 0, or -1 with a reason in err. */
 int bpf_from_section(const struct art_section *s, struct bpf_prog *pr, uint32_t *arch, char *err,
                      size_t errlen);
+
+struct art;
+/* An OCI seccomp profile with the same decisions as the artifact's
+ * programs (oci_export.c); new reference, or NULL with a reason in err.
+ * warn gets a one-line warning when something could not be stated
+ * exactly ("" if none). */
+json_t *oci_export(const struct art *a, char *warn, size_t warnlen, char *err, size_t errlen);
+/* The profile as text: jansson's dump with integers above INT64_MAX
+ * written unsigned.  malloc'd; NULL on allocation failure. */
+char *oci_export_dump(json_t *profile);
 
 /* One line of disassembly for instruction i ("jge #0x3c (exit) -> 12, 5"),
  * annotated for the ABI the program is for (native). */

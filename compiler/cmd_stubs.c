@@ -8,4 +8,3 @@
 		polc_err(#n, "not implemented yet");                                           \
 		return EXIT_USAGE;                                                             \
 	}
-STUB(export)

@@ -122,10 +122,10 @@ static bool list_has(json_t *list, const char *s)
 
 /* Docker's profile through libseccomp, as runc would load it on an amd64
  * host with no capabilities.  Returns the exported program. */
-static struct bpf_insn *libseccomp_docker(size_t *n, bool subarches)
+static struct bpf_insn *libseccomp_profile(const char *path, size_t *n, bool subarches)
 {
 	json_error_t je;
-	json_t *root = json_load_file(profile_path(), 0, &je);
+	json_t *root = json_load_file(path, JSON_DECODE_ANY, &je);
 	ck_assert_ptr_nonnull(root);
 	scmp_filter_ctx ctx = seccomp_init(
 	        scmp_action(json_string_value(json_object_get(root, "defaultAction")),
@@ -284,7 +284,7 @@ static void docker_vs_libseccomp(bool subarches)
 	struct ir_policy *p = load_docker(&d);
 	struct bpf_prog pr = polc_docker(p, subarches);
 	size_t nlib;
-	struct bpf_insn *lib = libseccomp_docker(&nlib, subarches);
+	struct bpf_insn *lib = libseccomp_profile(profile_path(), &nlib, subarches);
 	char err[256];
 	ck_assert_msg(bpf_check(lib, nlib, err, sizeof(err)) == 0, "libseccomp's program: %s", err);
 	static struct diff diffs[4096];
@@ -515,6 +515,63 @@ START_TEST(partial_subarches_warn)
 }
 END_TEST
 
+/* Export the compiled Docker profile as an OCI profile, then: polc
+ * compiling the export decides exactly like the original artifact, and so
+ * does libseccomp compiling it; the export states 32-bit arguments as
+ * low-word masks, so even libseccomp no longer lets socket(0x100000028)
+ * through. */
+START_TEST(export_round_trip)
+{
+	struct diag_sink *d;
+	struct ir_policy *p = load_docker(&d);
+	struct buf art = {0};
+	if (polc_compile(p, d, &art) < 0)
+		dump(d);
+	struct art a;
+	char err[512], warn[512];
+	ck_assert_int_eq(art_parse(&a, art.p, art.len, err, sizeof(err)), 0);
+	json_t *j = oci_export(&a, warn, sizeof(warn), err, sizeof(err));
+	ck_assert_msg(j != NULL, "%s", err);
+	ck_assert_str_eq(warn, "");
+	char *text = oci_export_dump(j);
+	json_decref(j);
+	char path[] = "/tmp/polc-oci-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+
+	struct diag_sink *d2;
+	struct ir_policy *p2 = parse("export.json", text, &d2);
+	if (!p2)
+		dump(d2);
+	ck_assert_ptr_nonnull(p2);
+	ck_assert_int_eq(p2->proc.other_abis.kind, IR_ACT_ALLOW);
+	struct bpf_prog orig = polc_docker(p, true), again = polc_docker(p2, true);
+	size_t nlib;
+	struct bpf_insn *lib = libseccomp_profile(path, &nlib, true);
+	static struct diff diffs[4096];
+	size_t nd = 0, ncases = 0;
+	compare(&orig, again.insns, again.n, true, diffs, &nd, &ncases);
+	ck_assert_msg(nd == 0, "polc(export) differs: nr %u arg0 0x%llx: 0x%x vs 0x%x", diffs[0].nr,
+	              (unsigned long long)diffs[0].a0, diffs[0].polc, diffs[0].lib);
+	nd = 0;
+	compare(&orig, lib, nlib, true, diffs, &nd, &ncases);
+	ck_assert_msg(nd == 0, "libseccomp(export) differs: arch 0x%x nr %u arg0 0x%llx: 0x%x vs 0x%x",
+	              diffs[0].arch, diffs[0].nr, (unsigned long long)diffs[0].a0, diffs[0].polc,
+	              diffs[0].lib);
+	int sock = sysc_resolve(sysc_arch_by_name("x86_64"), "socket");
+	struct bpf_data vs = {(uint32_t)sock, AUDIT_ARCH_X86_64, 0, {0x100000028ull, 1, 0}};
+	ck_assert_uint_eq(bpf_run(lib, nlib, &vs, NULL, NULL), SCMP_ACT_ERRNO(EPERM));
+	unlink(path);
+	free(lib);
+	free(text);
+	buf_free(&art);
+	bpf_prog_free(&orig);
+	bpf_prog_free(&again);
+}
+END_TEST
+
 int main(void)
 {
 	A = arena_new();
@@ -528,6 +585,7 @@ int main(void)
 	tcase_add_test(tc, semantic_error_positions);
 	tcase_add_test(tc, semantics);
 	tcase_add_test(tc, partial_subarches_warn);
+	tcase_add_test(tc, export_round_trip);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
