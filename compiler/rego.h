@@ -60,4 +60,13 @@ int rego_eval_path(struct rego *r, const char *path, const struct rv *input,
 int rego_net_decide(struct rego *r, const char *pkg, const char *host, unsigned port,
                     const char *method, const char *path, bool *allowed, struct rego_err *err);
 
+/* Builds the network table of p's rows and decides, with it and with the
+ * evaluator (package pkg), every row boundary: hosts inside and just outside
+ * each host pattern, ports at and beside each range edge, every method, and
+ * paths from each glob.  Returns 0 when they agree, else -1 after an E900
+ * (or E504: the policy fails to evaluate) diagnostic at pos.  rego_parse()
+ * runs it on every Rego network policy. */
+int rego_net_check(struct rego *r, const char *pkg, const struct ir_policy *p,
+                   struct diag_sink *d, struct src_pos pos);
+
 #endif

@@ -1583,10 +1583,10 @@ static void ev_init(struct ev *e, struct rego *r, const struct rv *input, struct
 	char here;
 	memset(e, 0, sizeof(*e));
 	e->r = r;
-	e->a = r->a;
+	e->a = r->eval_a ? r->eval_a : r->a;
 	e->input = input;
-	e->data = r->data ? r->data : rv_object(r->a, NULL, NULL, 0);
-	e->memo = arena_array(r->a, r->nnodes + 1, sizeof(struct memo));
+	e->data = r->data ? r->data : rv_object(e->a, NULL, NULL, 0);
+	e->memo = arena_array(e->a, r->nnodes + 1, sizeof(struct memo));
 	e->err = err;
 	e->stack_base = &here;
 	memset(err, 0, sizeof(*err));

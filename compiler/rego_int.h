@@ -18,6 +18,9 @@ struct rego {
 	bool compiled, strict;
 	const char *first_code; /* OPA code of the first compile error */
 	unsigned nerr;
+	/* evaluations allocate here when set (callers that evaluate many times
+	 * free it between runs), else in a */
+	struct arena *eval_a;
 };
 
 /* Compile errors: a diagnostic (polc code) plus OPA's code for runners. */
