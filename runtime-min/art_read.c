@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,7 +70,8 @@ const char *art_section_name(uint32_t type)
 	return "unknown";
 }
 
-int art_parse(struct art *a, const uint8_t *buf, size_t len, char *err, size_t errlen)
+static int parse(struct art *a, const uint8_t *buf, size_t len, bool hashes, char *err,
+                 size_t errlen)
 {
 	memset(a, 0, sizeof(*a));
 	if (len < ART_HEADER_SIZE)
@@ -135,8 +137,9 @@ int art_parse(struct art *a, const uint8_t *buf, size_t len, char *err, size_t e
 		s->data = buf + s->offset;
 
 		uint8_t digest[crypto_hash_sha256_BYTES];
-		crypto_hash_sha256(digest, s->data, s->length);
-		if (sodium_memcmp(digest, s->sha256, sizeof(digest)) != 0)
+		if (hashes)
+			crypto_hash_sha256(digest, s->data, s->length);
+		if (hashes && sodium_memcmp(digest, s->sha256, sizeof(digest)) != 0)
 			return fail(err, errlen, "section %u (%s): hash mismatch (corrupted)", i,
 			            art_section_name(s->type));
 		if (s->type != ART_SEC_SECCOMP && s->arch != 0)
@@ -155,6 +158,16 @@ int art_parse(struct art *a, const uint8_t *buf, size_t len, char *err, size_t e
 	if (!art_find(a, ART_SEC_META, 0))
 		return fail(err, errlen, "missing metadata section");
 	return 0;
+}
+
+int art_parse(struct art *a, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	return parse(a, buf, len, true, err, errlen);
+}
+
+int art_parse_signed(struct art *a, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	return parse(a, buf, len, false, err, errlen);
 }
 
 const struct art_section *art_find(const struct art *a, uint32_t type, uint32_t arch)

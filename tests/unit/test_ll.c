@@ -457,6 +457,30 @@ START_TEST(inspect_names)
 }
 END_TEST
 
+START_TEST(parse_signed_skips_only_hashes)
+{
+	struct fx f;
+	fx_new(&f);
+	rule(&f, "t.yaml", 1, "/usr", IR_FS_EXEC);
+	ck_assert_int_eq(compile(&f), 0);
+	char err[256];
+	struct art a;
+	uint8_t *b = malloc(f.out.len);
+	memcpy(b, f.out.p, f.out.len);
+	b[ART_HEADER_SIZE + 16] ^= 1; /* section 0's stored SHA-256 */
+	ck_assert_int_eq(art_parse(&a, b, f.out.len, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "hash mismatch"));
+	ck_assert_msg(art_parse_signed(&a, b, f.out.len, err, sizeof(err)) == 0, "%s", err);
+	b[ART_HEADER_SIZE + 16] ^= 1;
+	b[8] = 2; /* version: every other check still applies */
+	ck_assert_int_eq(art_parse_signed(&a, b, f.out.len, err, sizeof(err)), -1);
+	b[8] = 1;
+	ck_assert_int_eq(art_parse_signed(&a, b, f.out.len - 8, err, sizeof(err)), -1);
+	free(b);
+	fx_free(&f);
+}
+END_TEST
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -473,6 +497,7 @@ int main(void)
 	tcase_add_test(tc, process_section);
 	tcase_add_test(tc, unknown_ll_flags_refused);
 	tcase_add_test(tc, inspect_names);
+	tcase_add_test(tc, parse_signed_skips_only_hashes);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
