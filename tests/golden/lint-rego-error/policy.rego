@@ -1,0 +1,7 @@
+package polc.network
+
+import rego.v1
+
+allow if {
+	input.host == 
+}
