@@ -30,6 +30,9 @@ struct load_ctx {
 	const char *stack[LOAD_MAX_DEPTH]; /* files being loaded, for cycles */
 	int depth;
 	bool openshell_lenient; /* OpenShell import: warn on dropped fields */
+	/* Files that `extends` found by stdlib name: shown as stdlib/NAME. */
+	const char *stdlib_files[LOAD_MAX_DEPTH * 4];
+	int nstdlib;
 };
 
 /* Loads one input of any supported format (by extension: .yaml/.yml, .json,

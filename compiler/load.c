@@ -74,16 +74,15 @@ static bool has_suffix(const char *s, const char *suf)
 
 /* Directories searched for stdlib policy names, in order: $POLC_STDLIB
  * (colon-separated), the source tree next to the binary (build/polc ->
- * ./stdlib-policies), then the installed data directory. */
-static const char *find_stdlib(struct arena *a, const char *name)
+ * ./stdlib-policies), then the installed data directory.  Returns the
+ * count; dirs must have room for 8. */
+static int stdlib_dirs(struct arena *a, const char **dirs)
 {
-	const char *exts[] = {".yaml", ".yml", ".json", ".rego"};
-	const char *dirs[8];
 	int nd = 0;
 	char *env = getenv("POLC_STDLIB");
 	if (env && *env) {
 		char *copy = arena_strdup(a, env), *save = NULL;
-		for (char *t = strtok_r(copy, ":", &save); t && nd < 4; t = strtok_r(NULL, ":", &save))
+		for (char *t = strtok_r(copy, ":", &save); t && nd < 5; t = strtok_r(NULL, ":", &save))
 			dirs[nd++] = t;
 	}
 	char exe[PATH_MAX];
@@ -97,6 +96,14 @@ static const char *find_stdlib(struct arena *a, const char *name)
 		}
 	}
 	dirs[nd++] = POLC_DATADIR "/stdlib-policies";
+	return nd;
+}
+
+static const char *find_stdlib(struct arena *a, const char *name)
+{
+	const char *exts[] = {".yaml", ".yml", ".json", ".rego"};
+	const char *dirs[8];
+	int nd = stdlib_dirs(a, dirs);
 	for (int i = 0; i < nd; i++)
 		for (size_t e = 0; e < sizeof(exts) / sizeof(exts[0]); e++) {
 			const char *p = arena_printf(a, "%s/%s%s", dirs[i], name, exts[e]);
@@ -106,6 +113,32 @@ static const char *find_stdlib(struct arena *a, const char *name)
 	return NULL;
 }
 
+/* A stdlib file by its file name (with extension), or NULL. */
+static const char *find_stdlib_file(struct arena *a, const char *file)
+{
+	const char *dirs[8];
+	int nd = stdlib_dirs(a, dirs);
+	for (int i = 0; i < nd; i++) {
+		const char *p = arena_printf(a, "%s/%s", dirs[i], file);
+		if (access(p, R_OK) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* The name diagnostics and the artifact's metadata use for a file: a
+ * policy found by stdlib name is `stdlib/NAME.yaml` wherever polc is
+ * installed or built, so artifacts do not depend on where that is. */
+static const char *display_name(struct load_ctx *c, const char *path)
+{
+	for (int i = 0; i < c->nstdlib; i++)
+		if (strcmp(c->stdlib_files[i], path) == 0) {
+			const char *slash = strrchr(path, '/');
+			return arena_printf(c->a, "stdlib/%s", slash ? slash + 1 : path);
+		}
+	return path;
+}
+
 const char *load_resolve_extends(struct load_ctx *c, const char *name, const char *from_file)
 {
 	if (!*name)
@@ -113,9 +146,20 @@ const char *load_resolve_extends(struct load_ctx *c, const char *name, const cha
 	bool is_path = strchr(name, '/') || has_suffix(name, ".yaml") ||
 	               has_suffix(name, ".yml") || has_suffix(name, ".json") ||
 	               has_suffix(name, ".rego");
-	if (!is_path)
-		return find_stdlib(c->a, name);
+	if (!is_path) {
+		const char *p = find_stdlib(c->a, name);
+		if (p && c->nstdlib < (int)(sizeof(c->stdlib_files) / sizeof(c->stdlib_files[0])))
+			c->stdlib_files[c->nstdlib++] = p;
+		return p;
+	}
 	const char *p = name;
+	if (name[0] != '/' && strncmp(from_file, "stdlib/", 7) == 0) {
+		/* from_file is a stdlib policy's display name: resolve against
+		 * the stdlib folder that holds it. */
+		const char *real = find_stdlib_file(c->a, from_file + 7);
+		if (real)
+			from_file = real;
+	}
 	if (name[0] != '/') {
 		const char *slash = strrchr(from_file, '/');
 		p = slash ? arena_printf(c->a, "%.*s/%s", (int)(slash - from_file), from_file, name)
@@ -147,6 +191,7 @@ struct ir_policy *load_file(struct load_ctx *c, const char *path, struct src_pos
 		return NULL;
 	}
 	size_t len;
+	const char *shown = display_name(c, path);
 	char *text = load_slurp(c->a, path, &len);
 	if (!text) {
 		if (from.file)
@@ -156,16 +201,16 @@ struct ir_policy *load_file(struct load_ctx *c, const char *path, struct src_pos
 			           strerror(errno));
 		return NULL;
 	}
-	diag_source(c->d, path, text, len);
+	diag_source(c->d, shown, text, len);
 
 	c->stack[c->depth++] = real;
 	struct ir_policy *p = NULL;
 	if (has_suffix(path, ".yaml") || has_suffix(path, ".yml"))
-		p = yml_parse(c, path, text, len);
+		p = yml_parse(c, shown, text, len);
 	else if (has_suffix(path, ".json"))
-		p = oci_parse(c, path, text, len);
+		p = oci_parse(c, shown, text, len);
 	else if (has_suffix(path, ".rego"))
-		p = rego_parse(c, path, text, len);
+		p = rego_parse(c, shown, text, len);
 	else
 		diag_error(c->d, src_file(path), E503,
 		           "unsupported input (expected .yaml, .yml, .json or .rego)");
