@@ -806,7 +806,8 @@ static const char *sys_canon(struct dctx *c, const struct diff_side *s, const ch
 				t = arena_printf(c->a, "%s%s%s", t, j ? " && " : " if ", cs[j]);
 		*ARENA_PUSH(c->a, rules, n, cap) = t;
 	}
-	qsort(rules, n, sizeof(char *), cmp_str);
+	if (n)
+		qsort(rules, n, sizeof(char *), cmp_str);
 	const char *out = "";
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || strcmp(rules[i], rules[i - 1]) != 0)
@@ -1373,6 +1374,7 @@ int diff_run(struct arena *a, const struct diff_side *old, const struct diff_sid
 		return -1;
 	misc_compare(&c);
 	/* Filesystem items keep path order (parents first) within a kind. */
-	qsort(out->v, out->n, sizeof(*out->v), cmp_item);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_item);
 	return 0;
 }

@@ -1561,7 +1561,8 @@ finish:;
 		if (out->n > before)
 			out->v[out->n - 1].level = cfg->level[LINT_L108];
 	}
-	qsort(out->v, out->n, sizeof(*out->v), cmp_finding);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_finding);
 	for (size_t i = 0; i < out->n; i++) {
 		if (out->v[i].suppressed)
 			out->nsuppressed++;
