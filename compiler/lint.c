@@ -1491,9 +1491,15 @@ int lint_run(struct load_ctx *lc, char *const *paths, int n, const struct lint_c
 	out->n = k;
 
 finish:;
-	/* Stdlib policies: every file reached through a stdlib name. */
+	/* Stdlib policies: every file reached through a stdlib name, by the
+	 * name the loader shows (stdlib/NAME.yaml) and by its real path. */
 	const char **std = NULL;
 	size_t nstd = 0, capstd = 0;
+	for (int i = 0; i < lc->nstdlib; i++) {
+		const char *real = lc->stdlib_files[i], *slash = strrchr(real, '/');
+		*ARENA_PUSH(a, std, nstd, capstd) = real;
+		*ARENA_PUSH(a, std, nstd, capstd) = arena_printf(a, "stdlib/%s", slash ? slash + 1 : real);
+	}
 	if (p) {
 		for (bool grew = true; grew;) {
 			grew = false;

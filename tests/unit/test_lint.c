@@ -309,6 +309,35 @@ START_TEST(unused_extends)
 }
 END_TEST
 
+START_TEST(stdlib_findings_hidden)
+{
+	/* A policy found by stdlib name is the stdlib's business: its
+	 * findings are not the user's to fix (--include-stdlib shows them). */
+	struct arena *a = arena_new();
+	const char *lib = arena_printf(a, "%s/lib", tmpdir);
+	ck_assert_int_eq(system(arena_printf(a, "mkdir -p %s", lib)), 0);
+	write_file(a, "lib/risky.yaml",
+	           "polc: 1\nname: risky\nprocess:\n  default: errno EPERM\n  allow: [ptrace]\n");
+	setenv("POLC_STDLIB", lib, 1);
+	char *path = (char *)write_file(a, "user.yaml",
+	                                "polc: 1\nname: u\nextends: [risky]\nfilesystem:\n  read: "
+	                                "[/usr]\n");
+	struct lint_config cfg;
+	lint_config_defaults(&cfg);
+	for (int include = 0; include < 2; include++) {
+		struct load_ctx lc = {.a = a, .d = diag_sink_new(a)};
+		struct lint_options opt = {.include_stdlib = include};
+		struct lint_result r;
+		ck_assert_int_eq(lint_run(&lc, &path, 1, &cfg, &opt, &r), 0);
+		ck_assert_msg(count(&r, "L302", false) == (size_t)include, "%s", dump(&r));
+		if (include)
+			ck_assert_str_eq(r.v[0].pos.file, "stdlib/risky.yaml");
+	}
+	unsetenv("POLC_STDLIB");
+	arena_free(a);
+}
+END_TEST
+
 START_TEST(readme_documents_every_rule)
 {
 	FILE *f = fopen("lint/README.md", "r");
@@ -346,6 +375,7 @@ int main(void)
 	tcase_add_test(tc, config_levels);
 	tcase_add_test(tc, parse_errors_are_findings);
 	tcase_add_test(tc, unused_extends);
+	tcase_add_test(tc, stdlib_findings_hidden);
 	tcase_add_test(tc, readme_documents_every_rule);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
