@@ -109,12 +109,18 @@ uint32_t bpf_run(const struct bpf_insn *prog, size_t n, const struct bpf_data *d
  * arch and ends in RET ALLOW.  Emulated here on a checked program. */
 bool bpf_const_allow(const struct bpf_insn *prog, size_t n, uint32_t arch, uint32_t nr);
 
-/* Every constant the program compares an argument word with (word: arg i
- * lo = 2i, hi = 2i + 1), found by tracking what A holds; after an AND with
- * m the constant v is reported with m and v | ~m.  add() is called once per
- * (word, value) found, possibly with repeats. */
-void bpf_word_consts(const struct bpf_insn *prog, size_t n,
-                     void (*add)(unsigned word, uint32_t value, void *ctx), void *ctx);
+/* Every test the program makes on an argument word (word: arg i lo = 2i,
+ * hi = 2i + 1), found by tracking what A holds: fn(word, code, k, mask)
+ * for a conditional jump on (word & mask).  With arch_nr ({arch, nr}),
+ * only the instructions a call with that arch and number can reach.
+ * Returns -1 when some reachable conditional jump tests something else
+ * than nr, arch, a constant or one argument word (then the list does not
+ * tell everything the program looks at), else 0. */
+int bpf_word_tests(const struct bpf_insn *prog, size_t n, const uint32_t *arch_nr,
+                   void (*fn)(unsigned word, uint16_t code, uint32_t k, uint32_t mask, void *ctx),
+                   void *ctx);
+/* The outcome of such a test for a value of the word. */
+bool bpf_test_eval(uint16_t code, uint32_t k, uint32_t mask, uint32_t word);
 
 /* ---- reference semantics and validation (bpf_valid.c) ---------------------- */
 

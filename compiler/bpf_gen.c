@@ -146,6 +146,30 @@ static int rule_idx_cmp(const void *x, const void *y, void *ctx)
 	return c ? c : (a > b) - (a < b);
 }
 
+static bool same_cond(const struct ir_arg_cond *a, const struct ir_arg_cond *b)
+{
+	if (a->index != b->index || a->op != b->op || a->nvalues != b->nvalues ||
+	    (a->op == IR_OP_MASKED_EQ && a->mask != b->mask))
+		return false;
+	for (size_t i = 0; i < a->nvalues; i++)
+		if (a->values[i] != b->values[i])
+			return false;
+	return true;
+}
+
+/* Every condition of a is one of b's: b matching implies a matching. */
+static bool implies(const struct ir_sys_rule *b, const struct ir_sys_rule *a)
+{
+	for (size_t i = 0; i < a->nconds; i++) {
+		bool found = false;
+		for (size_t j = 0; j < b->nconds && !found; j++)
+			found = same_cond(&a->conds[i], &b->conds[j]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 /* Builds one template per syscall name the rules mention (plus clone3's
  * implicit one).  Returns the array (malloc'd) and its length. */
 static struct tmpl *make_templates(const struct ir_policy *p, size_t *nt)
@@ -188,7 +212,15 @@ static struct tmpl *make_templates(const struct ir_policy *p, size_t *nt)
 				tm->fb_rule = g[q]->id;
 				break;
 			}
-			g[nc++] = g[q];
+			/* A rule whose conditions include all of an earlier one's
+			 * can never decide: whenever it matches, the earlier one
+			 * (at least as restrictive) matched first.  Policies that
+			 * extend the same base twice have many such duplicates. */
+			bool dead = false;
+			for (size_t e = 0; e < nc && !dead; e++)
+				dead = implies(g[q], g[e]);
+			if (!dead)
+				g[nc++] = g[q];
 		}
 		if (nc == 0) {
 			free(g);
@@ -833,7 +865,7 @@ static int build_tree(struct tree *tr, struct tmpl *tm, size_t ntm,
  * instructions.  Node kinds: JGE split after s; or a chain of JEQ tests for
  * single-number exceptions inside one RET result. */
 #define CHAIN_MAX 12
-#define DP_FULL 160  /* exact split search up to this many leaves */
+#define DP_FULL 100  /* exact split search up to this many leaves */
 #define DP_KNUTH 600 /* Knuth-bounded split search up to this many */
 
 struct dp {
@@ -873,35 +905,48 @@ static int chain_of(const struct leaf *lv, size_t i, size_t j, size_t k, size_t 
 }
 
 /* Best chain for [i, j]: returns the objective (UINT64_MAX if none) and
- * the K leaf in *kbest. */
+ * the K leaf in *kbest.  K's result must be that of every leaf wider than
+ * one number, so there is at most one candidate unless all are single
+ * numbers. */
 static uint64_t chain_best(const struct dp *d, size_t i, size_t j, size_t *kbest, uint32_t *size)
 {
 	if (j - i + 1 > 2 * CHAIN_MAX + 1)
 		return UINT64_MAX;
+	size_t wide = SIZE_MAX;
+	for (size_t q = i; q <= j; q++)
+		if (d->lv[q].lo != d->lv[q].hi) {
+			if (wide != SIZE_MAX && !same_ret(&d->lv[wide], &d->lv[q]))
+				return UINT64_MAX;
+			wide = q;
+		}
 	uint64_t best = UINT64_MAX;
 	size_t ex[CHAIN_MAX];
-	for (size_t k = i; k <= j; k++) {
+	for (size_t k = wide != SIZE_MAX ? wide : i; k <= j; k++) {
 		if (d->lv[k].t)
 			continue;
-		bool seen = false;
-		for (size_t q = i; q < k && !seen; q++)
-			seen = same_ret(&d->lv[q], &d->lv[k]);
-		if (seen)
-			continue;
+		if (wide == SIZE_MAX) {
+			bool seen = false;
+			for (size_t q = i; q < k && !seen; q++)
+				seen = same_ret(&d->lv[q], &d->lv[k]);
+			if (seen)
+				continue;
+		}
 		int ne = chain_of(d->lv, i, j, k, ex);
-		if (ne <= 0)
-			continue;
-		uint64_t wk = d->pre[j + 1] - d->pre[i], c = 0;
-		for (int q = 0; q < ne; q++) {
-			c += d->lv[ex[q]].w * (uint64_t)(q + 1);
-			wk -= d->lv[ex[q]].w;
+		if (ne > 0) {
+			uint64_t wk = d->pre[j + 1] - d->pre[i], c = 0;
+			for (int q = 0; q < ne; q++) {
+				c += d->lv[ex[q]].w * (uint64_t)(q + 1);
+				wk -= d->lv[ex[q]].w;
+			}
+			c += wk * (uint64_t)ne + d->lam * (uint64_t)ne;
+			if (c < best) {
+				best = c;
+				*kbest = k;
+				*size = (uint32_t)ne;
+			}
 		}
-		c += wk * (uint64_t)ne + d->lam * (uint64_t)ne;
-		if (c < best) {
-			best = c;
-			*kbest = k;
-			*size = (uint32_t)ne;
-		}
+		if (wide != SIZE_MAX)
+			break;
 	}
 	return best;
 }

@@ -226,8 +226,8 @@ static bool concrete(uint16_t code, uint32_t a, uint32_t k)
 long bpf_sym_paths(const struct bpf_insn *prog, size_t n, uint32_t arch, uint32_t nr,
                    size_t max_paths, void (*fn)(const struct bpf_path *, void *), void *ctx)
 {
-	struct state *stack = xmalloc(64 * sizeof(*stack));
-	size_t sp = 0, cap = 64;
+	struct state *stack = xmalloc(4 * sizeof(*stack));
+	size_t sp = 0, cap = 4;
 	long paths = 0;
 	size_t work = 0;
 	memset(&stack[0], 0, sizeof(stack[0]));

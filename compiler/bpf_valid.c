@@ -6,9 +6,11 @@
  *
  * Coverage argument.  For a fixed arch, the program's result can only change
  * where nr crosses a constant it compares nr with, and the reference's only
- * where nr names another syscall: every named number (plus a margin past
- * the highest) and every program constant +-1 is tried, so every interval
- * on which both are constant is tried.  For each such number:
+ * at a number some rule names (elsewhere it is the default, or other_abis
+ * for a whole ABI): every named number +-1, every program constant +-1 and
+ * the ends of each ABI's range (plus a margin past its highest number) are
+ * tried, so every interval on which both are constant is tried.  For each
+ * such number:
  *   - if the policy ignores the arguments there, every path the program
  *     can take (bpf_sym.c enumerates them exactly, arguments unknown) must
  *     end in the expected RET, and for an allowed syscall the kernel's
@@ -112,7 +114,16 @@ struct vctx {
 	char *err;
 	size_t errlen;
 	const char *how; /* "" or a note on sampled coverage */
-	struct vals *words; /* [12]: program constants per argument word, +-1 */
+};
+
+struct wtest {
+	uint16_t code;
+	uint32_t k, mask;
+};
+
+struct wtests {
+	struct wtest *t;
+	size_t n, cap;
 };
 
 static int group_cmp(const void *x, const void *y)
@@ -361,15 +372,8 @@ static void on_path(const struct bpf_path *pa, void *arg)
 	}
 	for (int w = 0; w < 12; w++) {
 		uint64_t val = 0;
-		for (size_t b = 0; pa->blocks[w] && b < pa->nblocks[w]; b++) {
-			uint32_t lo = pa->blocks[w][b].value, hi = lo | ~pa->blocks[w][b].mask;
-			vadd(&c->bound[w], lo);
-			vadd(&c->bound[w], (uint32_t)(lo - 1));
-			vadd(&c->bound[w], hi);
-			vadd(&c->bound[w], (uint32_t)(hi + 1));
-			if (b == 0)
-				val = lo;
-		}
+		if (pa->blocks[w] && pa->nblocks[w])
+			val = pa->blocks[w][0].value;
 		if (w % 2 == 0)
 			vadd(&c->witness, val);
 		else
@@ -395,20 +399,124 @@ static void pathctx_free(struct pathctx *c)
 	free(c->witness.v);
 }
 
+struct wctx {
+	struct vals *words;
+	struct wtests *tests;
+};
+
+static void add_word_test(unsigned word, uint16_t code, uint32_t k, uint32_t mask, void *arg)
+{
+	struct wctx *c = arg;
+	if (word >= 12)
+		return;
+	struct wtests *t = &c->tests[word];
+	for (size_t i = 0; i < t->n; i++)
+		if (t->t[i].code == code && t->t[i].k == k && t->t[i].mask == mask)
+			return;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 16;
+		t->t = realloc(t->t, t->cap * sizeof(*t->t));
+		if (!t->t)
+			abort();
+	}
+	t->t[t->n++] = (struct wtest){code, k, mask};
+	struct vals *w = &c->words[word];
+	vadd(w, k);
+	vadd(w, (uint32_t)(k - 1));
+	vadd(w, (uint32_t)(k + 1));
+	if (mask != 0xffffffffu) {
+		vadd(w, mask);
+		vadd(w, k | ~mask);
+	}
+}
+
+/* Keeps one value per class of argument i's candidates: values on which
+ * every test the program makes on the argument's words and every rule
+ * condition on the argument agree are indistinguishable to both (the
+ * program's control flow depends on the argument only through those
+ * tests, the reference only through those conditions), so one of each is
+ * enough and the product over arguments stays exhaustive.  Conditions are
+ * evaluated by the reference itself (ir_proc_decide on a one-rule policy). */
+static void classes(const struct wtests *tests, bool opaque, const struct group *g, unsigned i,
+                    struct vals *cand)
+{
+	if (opaque || cand->n < 2)
+		return;
+	const struct wtests *lo = &tests[2 * i], *hi = &tests[2 * i + 1];
+	const struct ir_arg_cond *conds[64];
+	size_t nc = 0;
+	for (size_t r = 0; r < g->sub.proc.nrules; r++)
+		for (size_t c = 0; c < g->sub.proc.rules[r].nconds; c++)
+			if (g->sub.proc.rules[r].conds[c].index == i) {
+				if (nc == sizeof(conds) / sizeof(conds[0]))
+					return; /* too many to bother: keep every value */
+				conds[nc++] = &g->sub.proc.rules[r].conds[c];
+			}
+	size_t len = lo->n + hi->n + nc;
+	uint8_t *sig = malloc(cand->n * (len ? len : 1));
+	if (!sig)
+		abort();
+	struct ir_sys_rule one = {0};
+	one.syscall = g->name;
+	one.nconds = 1;
+	one.action.kind = IR_ACT_ALLOW;
+	one.id = 1;
+	struct ir_policy sub = g->sub;
+	sub.proc.rules = &one;
+	sub.proc.nrules = 1;
+	sub.proc.def.kind = IR_ACT_ERRNO;
+	sub.proc.def.errno_val = 1;
+	size_t kept = 0;
+	for (size_t x = 0; x < cand->n; x++) {
+		uint64_t val = cand->v[x];
+		uint8_t *s = sig + kept * len;
+		size_t k = 0;
+		for (size_t t = 0; t < lo->n; t++)
+			s[k++] = bpf_test_eval(lo->t[t].code, lo->t[t].k, lo->t[t].mask, (uint32_t)val);
+		for (size_t t = 0; t < hi->n; t++)
+			s[k++] = bpf_test_eval(hi->t[t].code, hi->t[t].k, hi->t[t].mask,
+			                       (uint32_t)(val >> 32));
+		for (size_t c = 0; c < nc; c++) {
+			uint64_t args[6] = {0};
+			args[i] = val;
+			one.conds = (struct ir_arg_cond *)conds[c];
+			s[k++] = ir_proc_decide(&sub, g->name, args, NULL).kind == IR_ACT_ALLOW;
+		}
+		bool seen = false;
+		for (size_t y = 0; y < kept && !seen; y++)
+			seen = memcmp(sig + y * len, s, len) == 0;
+		if (!seen)
+			cand->v[kept++] = val;
+	}
+	cand->n = kept;
+	free(sig);
+}
+
 /* Every argument class of one (arch, nr) whose syscall has conditions. */
 static int check_args(struct vctx *v, uint32_t arch, uint32_t nr, const struct group *g)
 {
+	/* The tests the program can make on each argument word for this call:
+	 * their constants are the program's boundaries. */
+	struct vals words[12];
+	struct wtests tests[12];
+	memset(words, 0, sizeof(words));
+	memset(tests, 0, sizeof(tests));
+	struct wctx wc = {words, tests};
+	const uint32_t an[2] = {arch, nr};
+	bool opaque = bpf_word_tests(v->prog, v->n, an, add_word_test, &wc) < 0;
+	/* Path witnesses when the paths are few and simple. */
 	struct pathctx pc = {.v = v, .arch = arch, .nr = nr};
-	/* Path witnesses and boundaries when the paths are few and simple; the
-	 * program's constants per word (v->words) cover its partition anyway. */
 	if (bpf_sym_paths(v->prog, v->n, arch, nr, 2048, on_path, &pc) < 0) {
 		pathctx_free(&pc);
 		memset(&pc, 0, sizeof(pc));
 	}
 	int rc = 0;
-	for (int w = 0; w < 12; w++)
-		for (size_t k = 0; k < v->words[w].n; k++)
-			vadd(&pc.bound[w], v->words[w].v[k]);
+	for (int w = 0; w < 12; w++) {
+		free(pc.bound[w].v);
+		pc.bound[w] = words[w];
+		vuniq(&pc.bound[w]);
+		words[w].v = NULL;
+	}
 	struct vals cand[6];
 	memset(cand, 0, sizeof(cand));
 	unsigned used = 0;
@@ -422,9 +530,10 @@ static int check_args(struct vctx *v, uint32_t arch, uint32_t nr, const struct g
 			used |= 1u << i;
 	double product = 1;
 	for (unsigned i = 0; i < 6; i++) {
-		if (used & (1u << i))
+		if (used & (1u << i)) {
 			arg_candidates(g, i, &pc.bound[2 * i], &pc.bound[2 * i + 1], &cand[i]);
-		else /* unused: zero here; check_nr also tries all-ones */
+			classes(tests, opaque, g, i, &cand[i]);
+		} else /* unused: zero here; check_nr also tries all-ones */
 			vadd(&cand[i], 0);
 		product *= (double)cand[i].n;
 	}
@@ -470,6 +579,8 @@ static int check_args(struct vctx *v, uint32_t arch, uint32_t nr, const struct g
 out:
 	for (int i = 0; i < 6; i++)
 		free(cand[i].v);
+	for (int w = 0; w < 12; w++)
+		free(tests[w].t);
 	pathctx_free(&pc);
 	return rc;
 }
@@ -482,10 +593,11 @@ static int check_nr(struct vctx *v, uint32_t arch, uint32_t nr, bool cached_arch
 	uint32_t rule;
 	const struct group *g;
 	struct ir_action want = ref(v, arch, nr, zero, &rule, &g);
-	if (check_one(v, arch, nr, zero) < 0 || check_one(v, arch, nr, ones) < 0)
-		return -1;
-	if (g && g->conds)
+	if (g && g->conds) {
+		if (check_one(v, arch, nr, zero) < 0 || check_one(v, arch, nr, ones) < 0)
+			return -1;
 		return check_args(v, arch, nr, g);
+	}
 	/* The policy ignores the arguments here: so must every path. */
 	struct pathctx pc = {.v = v, .arch = arch, .nr = nr, .want_ret = bpf_ret_of(want),
 	                     .want_rule = rule, .fixed = true};
@@ -511,7 +623,11 @@ static int check_arch(struct vctx *v, uint32_t arch, const struct vals *consts)
 	const struct sysc_arch *nat = abi_of(v->native, arch, 0);
 	struct vals nrs = {0};
 	if (nat) {
-		/* Every number of every ABI this arch value reaches, and a margin. */
+		/* Every number of every ABI this arch value reaches, and a margin;
+		 * where the reference is constant over a stretch of numbers (an
+		 * ABI decided by other_abis alone; numbers no rule names), only
+		 * the stretch's ends, since the program constants +-1 are tried
+		 * anyway and the program can only change there. */
 		const struct sysc_arch *abis[4] = {nat};
 		int na = 1, n;
 		const struct sysc_arch *const *o = sysc_other_abis(v->native, &n);
@@ -523,14 +639,19 @@ static int check_arch(struct vctx *v, uint32_t arch, const struct vals *consts)
 			uint32_t top = sysc_max_nr(abis[a], base + 0x10000);
 			if (top < base)
 				top = base;
-			for (uint32_t nr = base; nr <= top + NR_MARGIN; nr++)
-				vadd(&nrs, nr);
-			/* ARM's private calls sit far above the rest */
+			vadd(&nrs, base);
+			vadd(&nrs, top + NR_MARGIN);
+			bool uniform = abis[a] != v->native && v->p->proc.other_abis.kind != IR_ACT_ALLOW;
+			if (uniform)
+				continue;
 			int cnt = sysc_count(abis[a]);
 			for (int i = 0; i < cnt; i++) {
 				uint32_t nr;
 				const char *name;
 				sysc_entry(abis[a], i, &nr, &name);
+				if (!find_group(v, name) &&
+				    !(v->clone3_implicit && strcmp(name, "clone3") == 0))
+					continue; /* default by absence: a constant stretch */
 				vadd(&nrs, nr - 1);
 				vadd(&nrs, nr);
 				vadd(&nrs, nr + 1);
@@ -557,16 +678,6 @@ static int check_arch(struct vctx *v, uint32_t arch, const struct vals *consts)
 	return rc;
 }
 
-static void add_word_const(unsigned word, uint32_t k, void *ctx)
-{
-	struct vals *words = ctx;
-	if (word < 12) {
-		vadd(&words[word], k);
-		vadd(&words[word], (uint32_t)(k - 1));
-		vadd(&words[word], (uint32_t)(k + 1));
-	}
-}
-
 /* By name, then by position in the policy (a stable order). */
 static int rule_name_cmp(const void *x, const void *y, void *ctx)
 {
@@ -585,7 +696,7 @@ int bpf_validate(const struct ir_policy *p, const struct sysc_arch *native,
 		snprintf(err, errlen, "%s program breaks a kernel constraint: %s", native->name, why);
 		return -1;
 	}
-	struct vctx v = {p, native, prog, n, ret_rule, NULL, 0, bpf_clone3_implicit(p), err, errlen, "", NULL};
+	struct vctx v = {p, native, prog, n, ret_rule, NULL, 0, bpf_clone3_implicit(p), err, errlen, ""};
 
 	/* Group the rules by name (stable: policy order kept in each). */
 	size_t nr = p->proc.nrules;
@@ -615,14 +726,6 @@ int bpf_validate(const struct ir_policy *p, const struct sysc_arch *native,
 		g->conds = conds;
 		i = j;
 	}
-
-	/* Constants the program compares each argument word with, +-1. */
-	struct vals words[12];
-	memset(words, 0, sizeof(words));
-	bpf_word_consts(prog, n, add_word_const, words);
-	for (int w = 0; w < 12; w++)
-		vuniq(&words[w]);
-	v.words = words;
 
 	/* Constants the program compares with, +-1. */
 	struct vals consts = {0};
@@ -665,8 +768,7 @@ int bpf_validate(const struct ir_policy *p, const struct sysc_arch *native,
 	}
 	free(arches.v);
 	free(consts.v);
-	for (int w = 0; w < 12; w++)
-		free(words[w].v);
+
 	free(sorted);
 	free(v.g);
 	return rc;

@@ -345,33 +345,42 @@ bool bpf_const_allow(const struct bpf_insn *prog, size_t n, uint32_t arch, uint3
 	return false;
 }
 
-/* ---- constants per argument word ---------------------------------------------- */
+/* ---- tests per argument word ------------------------------------------------- */
 
 struct wstate {
 	bool reached;
-	int8_t word; /* -1: A holds no argument word */
-	uint32_t mask;
+	int8_t word; /* 0..11: an argument word; W_NONE: nr, arch or a constant;
+	                W_OPAQUE: anything else (or paths disagree) */
+	bool known;  /* W_NONE with a known value (for one (arch, nr)) */
+	uint32_t mask, val;
 };
+#define W_NONE (-2)
+#define W_OPAQUE (-1)
 
 static void wmeet(struct wstate *d, const struct wstate *s)
 {
 	if (!d->reached) {
 		*d = *s;
 		d->reached = true;
-	} else if (d->word != s->word || d->mask != s->mask) {
-		d->word = -1;
+		return;
 	}
+	if (d->word != s->word || d->mask != s->mask)
+		d->word = W_OPAQUE;
+	if (!s->known || !d->known || d->val != s->val)
+		d->known = false;
 }
 
-void bpf_word_consts(const struct bpf_insn *prog, size_t n,
-                     void (*add)(unsigned word, uint32_t value, void *ctx), void *ctx)
+int bpf_word_tests(const struct bpf_insn *prog, size_t n, const uint32_t *arch_nr,
+                   void (*fn)(unsigned word, uint16_t code, uint32_t k, uint32_t mask, void *ctx),
+                   void *ctx)
 {
 	if (n == 0 || n > BPF_MAXINSNS_KERNEL)
-		return;
+		return -1;
+	int rc = 0;
 	struct wstate st[BPF_MAXINSNS_KERNEL];
 	memset(st, 0, n * sizeof(st[0]));
 	st[0].reached = true;
-	st[0].word = -1;
+	st[0].word = W_NONE;
 	for (size_t i = 0; i < n; i++) {
 		if (!st[i].reached)
 			continue;
@@ -380,25 +389,53 @@ void bpf_word_consts(const struct bpf_insn *prog, size_t n,
 		size_t s[2];
 		int ns = successors(in, i, s);
 		if (in->code == (C_LD | S_W | M_ABS)) {
-			out.word = in->k >= 16 && in->k < BPF_SD_SIZE ? (int8_t)((in->k - 16) / 4) : -1;
+			out.word = in->k >= 16 && in->k < BPF_SD_SIZE ? (int8_t)((in->k - 16) / 4)
+			           : in->k < 8                        ? W_NONE
+			                                              : W_OPAQUE;
 			out.mask = 0xffffffffu;
-		} else if (in->code == (C_ALU | A_AND)) {
+			out.known = arch_nr && in->k < 8;
+			out.val = arch_nr && in->k < 8 ? (in->k == BPF_SD_ARCH ? arch_nr[0] : arch_nr[1]) : 0;
+		} else if (in->code == (C_LD | M_IMM)) {
+			out.word = W_NONE;
+			out.known = true;
+			out.val = in->k;
+		} else if (in->code == (C_ALU | A_AND) && out.word >= 0) {
 			out.mask &= in->k;
+		} else if (in->code == (C_ALU | A_AND) && out.word == W_NONE) {
+			out.val &= in->k;
 		} else if (CLASS(in->code) == C_LD || CLASS(in->code) == C_ALU ||
-		           in->code == (C_MISC | X_TXA)) {
-			out.word = -1;
-		} else if (CLASS(in->code) == C_JMP && OP(in->code) != J_JA && out.word >= 0 &&
-		           !SRC(in->code)) {
-			/* word index: arg i lo = 2i, hi = 2i + 1 (offsets 16 + 8i, 20 + 8i) */
-			unsigned w = (unsigned)out.word;
-			add(w, in->k, ctx);
-			if (out.mask != 0xffffffffu) {
-				add(w, out.mask, ctx);
-				add(w, in->k | ~out.mask, ctx);
+		           CLASS(in->code) == C_MISC) {
+			out.word = W_OPAQUE;
+			out.known = false;
+		} else if (CLASS(in->code) == C_JMP && OP(in->code) != J_JA) {
+			if (out.word == W_OPAQUE || SRC(in->code)) {
+				rc = -1;
+			} else if (out.word >= 0) {
+				fn((unsigned)out.word, in->code, in->k, out.mask, ctx);
+			} else if (out.known && ns == 2) {
+				/* a test on a known nr/arch: only one way is taken */
+				size_t taken = bpf_test_eval(in->code, in->k, 0xffffffffu, out.val) ? s[0]
+				                                                                   : s[1];
+				if (taken < n)
+					wmeet(&st[taken], &out);
+				continue;
 			}
 		}
 		for (int j = 0; j < ns; j++)
 			if (s[j] < n)
 				wmeet(&st[s[j]], &out);
 	}
+	return rc;
+}
+
+bool bpf_test_eval(uint16_t code, uint32_t k, uint32_t mask, uint32_t word)
+{
+	uint32_t a = word & mask;
+	switch (OP(code)) {
+	case J_JEQ: return a == k;
+	case J_JGT: return a > k;
+	case J_JGE: return a >= k;
+	case J_JSET: return (a & k) != 0;
+	}
+	return false;
 }
