@@ -262,6 +262,19 @@ static const char *pos_str(struct arena *a, struct src_pos p)
 	return p.file ? arena_printf(a, "%s:%u:%u", p.file, p.line, p.col) : "(unknown)";
 }
 
+static bool same_pos(struct src_pos a, struct src_pos b)
+{
+	return a.line == b.line && a.col == b.col &&
+	       ((!a.file && !b.file) || (a.file && b.file && strcmp(a.file, b.file) == 0));
+}
+
+/* Rules reached twice through a diamond of extends share a position; a
+ * duplicate is reported at the later of two positions in one file. */
+static bool pos_before(struct src_pos a, struct src_pos b)
+{
+	return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
 static bool same_file(struct src_pos a, struct src_pos b)
 {
 	return a.file && b.file && strcmp(a.file, b.file) == 0;
@@ -459,7 +472,7 @@ static void fs_rules(struct lctx *c)
 		for (size_t j = 0; j < i; j++) {
 			const struct ir_fs_rule *o = &fs->rules[j];
 			if (strcmp(o->path, r->path) == 0 && o->access == r->access &&
-			    same_file(o->pos, r->pos)) {
+			    same_file(o->pos, r->pos) && pos_before(o->pos, r->pos)) {
 				report(c, LINT_L104, r->pos, "%s %s repeats the rule at %s", acc, r->path,
 				       pos_str(c->a, o->pos));
 				goto next_rule;
@@ -472,7 +485,8 @@ static void fs_rules(struct lctx *c)
 				const struct ir_fs_rule *o = &fs->rules[j];
 				/* Within one file: restating what an extended policy
 				 * grants is harmless (and not the base's to fix). */
-				if (j == i || !beneath(r->path, o->path) || !same_file(o->pos, r->pos))
+				if (j == i || !beneath(r->path, o->path) || !same_file(o->pos, r->pos) ||
+				    same_pos(o->pos, r->pos))
 					continue;
 				if (strcmp(o->path, r->path) == 0 && o->access == r->access)
 					continue;
@@ -590,12 +604,6 @@ static struct src_pos decided_at(const struct ir_policy *p, const char *sc, cons
 		*allowed = true;
 	const struct ir_rule_ref *r = ir_rule(p, id);
 	return r ? r->pos : p->proc.def_pos;
-}
-
-static bool same_pos(struct src_pos a, struct src_pos b)
-{
-	return a.line == b.line && a.col == b.col &&
-	       ((!a.file && !b.file) || (a.file && b.file && strcmp(a.file, b.file) == 0));
 }
 
 static void proc_rules(struct lctx *c)
@@ -752,7 +760,7 @@ static void proc_rules(struct lctx *c)
 		for (size_t j = 0; j < i; j++) {
 			const struct ir_sys_rule *o = &pr->rules[j];
 			if (strcmp(o->syscall, r->syscall) != 0 || o->nconds != r->nconds ||
-			    !same_file(o->pos, r->pos))
+			    !same_file(o->pos, r->pos) || !pos_before(o->pos, r->pos))
 				continue;
 			bool same = o->action.kind == r->action.kind &&
 			            o->action.errno_val == r->action.errno_val;
@@ -1069,7 +1077,7 @@ static void net_rules(struct lctx *c)
 		bool done = false;
 		for (size_t j = 0; j < i && !done; j++)
 			if (net_same(&net->rules[j], r) && net->rules[j].deny == r->deny &&
-			    same_file(net->rules[j].pos, r->pos)) {
+			    same_file(net->rules[j].pos, r->pos) && pos_before(net->rules[j].pos, r->pos)) {
 				report(c, LINT_L104, r->pos, "`%s` repeats the rule at %s", h,
 				       pos_str(c->a, net->rules[j].pos));
 				done = true;
@@ -1084,7 +1092,7 @@ static void net_rules(struct lctx *c)
 		}
 		for (size_t j = 0; j < net->nrules && !done; j++) {
 			const struct ir_net_rule *o = &net->rules[j];
-			if (j == i || net_same(o, r) || !net_covers(o, r))
+			if (j == i || net_same(o, r) || !net_covers(o, r) || same_pos(o->pos, r->pos))
 				continue;
 			if (o->deny && !r->deny)
 				report(c, LINT_L407, r->pos,
@@ -1102,7 +1110,8 @@ static void net_rules(struct lctx *c)
 	for (size_t i = 0; i < net->nbinds; i++) {
 		const struct ir_bind *b = &net->binds[i];
 		for (size_t j = 0; j < i; j++)
-			if (net->binds[j].port == b->port && same_file(net->binds[j].pos, b->pos)) {
+			if (net->binds[j].port == b->port && same_file(net->binds[j].pos, b->pos) &&
+			    pos_before(net->binds[j].pos, b->pos)) {
 				report(c, LINT_L104, b->pos, "bind port %u repeats the entry at %s", b->port,
 				       pos_str(c->a, net->binds[j].pos));
 				break;
@@ -1273,7 +1282,8 @@ static void unused_extends(struct load_ctx *lc, struct lctx *c, char *const *pat
 				parts[j] = j == i ? without : inputs[j];
 			if (same_privileges(c->a, c->p, merged(c->a, parts, (size_t)n)))
 				report(c, LINT_L101, own[k]->pos,
-				       "extends `%s` adds nothing: every decision is the same without it",
+				       "extends `%s` adds nothing: every decision is the same without it "
+				       "(the rest of the policy grants all it grants)",
 				       own[k]->name);
 		}
 	}
@@ -1515,13 +1525,13 @@ finish:;
 			}
 		}
 	}
-	/* Suppressions, from every file read except the stdlib's. */
+	/* Suppressions, from every file read (the stdlib's apply too). */
 	struct supp *sv = NULL;
 	size_t ns = 0, caps = 0;
 	const char *const *files = p ? p->sources : (const char *const *)paths;
 	size_t nfiles = p ? p->nsources : (size_t)n;
 	for (size_t i = 0; i < nfiles; i++) {
-		bool seen = is_stdlib(files[i], std, nstd);
+		bool seen = false;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(files[i], files[j]) == 0;
 		if (!seen)
@@ -1556,7 +1566,8 @@ finish:;
 	}
 	out->n = k2;
 	for (size_t s = 0; s < ns; s++) {
-		if (sv[s].used || cfg->level[LINT_L108] == LINT_OFF)
+		if (sv[s].used || cfg->level[LINT_L108] == LINT_OFF ||
+		    (!opt->include_stdlib && is_stdlib(sv[s].file, std, nstd)))
 			continue;
 		const char *name = sv[s].rule >= 0 ? catalogue[sv[s].rule].name
 		                                   : diag_code_name((enum diag_code)(-1 - sv[s].rule));

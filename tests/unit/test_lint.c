@@ -338,6 +338,29 @@ START_TEST(stdlib_findings_hidden)
 }
 END_TEST
 
+START_TEST(diamond_extends_are_not_duplicates)
+{
+	/* A base reached through two extends is merged twice: its rules meet
+	 * themselves, which is no duplicate the user wrote. */
+	struct arena *a = arena_new();
+	write_file(a, "dbase.yaml",
+	           "polc: 1\nname: dbase\nfilesystem:\n  read: [/usr, /usr]\nprocess:\n  default: "
+	           "errno EPERM\n  allow: [read]\nnetwork:\n  bind: [3000]\n");
+	write_file(a, "d1.yaml", "polc: 1\nname: d1\nextends: [./dbase.yaml]\n");
+	write_file(a, "d2.yaml", "polc: 1\nname: d2\nextends: [./dbase.yaml]\n");
+	arena_free(a);
+	struct run rn;
+	lint_text(&rn, "polc: 1\nname: t\nextends: [./d1.yaml, ./d2.yaml]\n", NULL);
+	/* Only the real duplicate inside dbase.yaml, once, at the second /usr. */
+	ck_assert_msg(count(&rn.r, "L104", false) == 1, "%s", dump(&rn.r));
+	for (size_t i = 0; i < rn.r.n; i++)
+		if (strcmp(lint_finding_id(&rn.r.v[i]), "L104") == 0)
+			ck_assert_uint_eq(rn.r.v[i].pos.col, 16);
+	ck_assert_msg(count(&rn.r, "L212", false) == 0, "%s", dump(&rn.r));
+	arena_free(rn.a);
+}
+END_TEST
+
 START_TEST(readme_documents_every_rule)
 {
 	FILE *f = fopen("lint/README.md", "r");
@@ -376,6 +399,7 @@ int main(void)
 	tcase_add_test(tc, parse_errors_are_findings);
 	tcase_add_test(tc, unused_extends);
 	tcase_add_test(tc, stdlib_findings_hidden);
+	tcase_add_test(tc, diamond_extends_are_not_duplicates);
 	tcase_add_test(tc, readme_documents_every_rule);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
