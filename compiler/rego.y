@@ -299,8 +299,8 @@ top
 
 module
 	: %empty
-	| module stmt TNL
-	| module error TNL { yyerrok; }
+	| module stmt TNL { P->recovering = false; }
+	| module error TNL { yyerrok; P->recovering = false; }
 	;
 
 stmt
@@ -697,4 +697,5 @@ static void rg_yyerror(RG_YYLTYPE *loc, struct rg_parser *P, const char *msg)
 	if (strncmp(msg, "syntax error, ", 14) == 0)
 		msg += 14;
 	rg_error(P, POS(*loc), "%s", msg);
+	P->recovering = true;
 }

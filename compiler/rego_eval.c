@@ -297,12 +297,14 @@ static int ev_chain(struct ev *e, struct rg_rule *ru, const struct rv *const *ar
 		struct chainc cc = {el, &f, args, 0, false, k, c};
 		int r = chain_args(e, &cc);
 		undo(e, mark);
-		if (r != K_MORE || cc.found)
-			return r;
-		if (e->partial && e->touched != touched && el->els)
+		/* partially evaluated, a body that tested input may fail for some
+		 * requests, and then the else applies: a negation a table lacks */
+		if (r != K_ERR && e->partial && e->touched != touched && el->els)
 			return fail(e, el->els->pos, "unsupported",
 			            "`else` after a body that depends on input cannot be compiled to a "
 			            "decision table");
+		if (r != K_MORE || cc.found)
+			return r;
 	}
 	return K_MORE;
 }
@@ -1687,6 +1689,23 @@ static int pd_branch(struct ev *e, const struct rv *v, void *p)
 {
 	struct pdc *pd = p;
 	return pd->fn(pd->ctx, e->cons, e->ncons, v) ? K_ERR : K_MORE;
+}
+
+int rg_partial_rule(struct rego *r, struct rg_rule *ru, rg_branch_fn fn, void *ctx,
+                    struct rego_err *err)
+{
+	struct ev e;
+	ev_init(&e, r, NULL, err);
+	e.partial = true;
+	e.input = rv_sym(r->a, "", src_file("input"));
+	struct pdc pd = {fn, ctx};
+	struct fbranch fb = {pd_branch, &pd};
+	int rc = ev_chain(&e, ru, NULL, ru->kind == RG_R_SET ? set_branch_head : fbranch_head, &fb);
+	if (rc == K_ERR && !e.failed) {
+		err->code = "unsupported";
+		err->msg = "stopped";
+	}
+	return rc == K_ERR ? -1 : 0;
 }
 
 int rg_partial_doc(struct rego *r, struct rg_node *node, rg_branch_fn fn, void *ctx,

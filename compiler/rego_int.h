@@ -104,5 +104,8 @@ typedef int (*rg_branch_fn)(void *ctx, const struct pc *cons, size_t ncons, cons
  * -1 with *err (code "unsupported" for constructs that cannot be lowered). */
 int rg_partial_doc(struct rego *r, struct rg_node *node, rg_branch_fn fn, void *ctx,
                    struct rego_err *err);
+/* The same for one rule (with its else chain) of a complete or set node. */
+int rg_partial_rule(struct rego *r, struct rg_rule *ru, rg_branch_fn fn, void *ctx,
+                    struct rego_err *err);
 
 #endif

@@ -34,6 +34,7 @@ void rg_error(struct rg_parser *P, struct src_pos pos, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	P->nerr++;
+	P->recovering = true;
 	diag_error(P->d, pos, E100, "%s", msg);
 }
 
@@ -133,6 +134,17 @@ static int scan_string(struct rg_parser *P, struct rg_raw *r)
 		char c = *p++;
 		if (c == '"')
 			break;
+		if ((unsigned char)c < 0x20 && c != '\t') {
+			rg_error(P, rg_pos(P, L->line, col_of(L, p - 1)),
+			         "control character 0x%02x in a string (write it as an escape)",
+			         (unsigned char)c);
+			while (p < end && *p != '"' && *p != '\n')
+				p++;
+			if (p < end && *p == '"')
+				p++;
+			L->cur = p;
+			return RGT_RG_YYerror;
+		}
 		if (c != '\\') {
 			out[n++] = c;
 			continue;
@@ -300,6 +312,7 @@ again:
 done:
 #undef RET
 	r->nl_before = nl;
+	r->first_on_line = nl;
 	r->end = (size_t)(L->cur - L->src);
 	r->end_line = L->line;
 	r->end_col = col_of(L, L->cur);
@@ -340,10 +353,22 @@ static void set_loc(RG_YYLTYPE *lloc, uint32_t l1, uint32_t c1, uint32_t l2, uin
 	lloc->last_column = (int)c2;
 }
 
+static int next_synth(struct rg_lexer *L, RG_YYLTYPE *lloc)
+{
+	int t = L->synth[L->isynth++];
+	if (L->isynth == L->nsynth)
+		L->nsynth = L->isynth = 0;
+	set_loc(lloc, L->prev_line, L->prev_col, L->prev_line, L->prev_col);
+	L->prev = t;
+	return t;
+}
+
 int rg_yylex(RG_YYSTYPE *lval, RG_YYLTYPE *lloc, struct rg_parser *P)
 {
 	struct rg_lexer *L = &P->lx;
 	struct rg_raw r;
+	if (L->isynth < L->nsynth)
+		return next_synth(L, lloc);
 	if (L->start_token) {
 		int t = L->start_token;
 		L->start_token = 0;
@@ -366,6 +391,26 @@ int rg_yylex(RG_YYSTYPE *lval, RG_YYLTYPE *lloc, struct rg_parser *P)
 		r.kind = RGT_IDENT;
 	if (r.kind == RGT_CONTAINS && L->src[r.end] == '(')
 		r.kind = RGT_IDENT;
+
+	/* Recovering from an error inside unclosed brackets: a line that starts
+	 * at column 1 with a name or a statement keyword starts a statement.
+	 * Close what is open (so a broken body ends here) and end the line. */
+	if (P->recovering && r.first_on_line && r.col == 1 && L->depth > 0 &&
+	    (r.kind == RGT_IDENT || r.kind == RGT_PACKAGE || r.kind == RGT_IMPORT ||
+	     r.kind == RGT_DEFAULT)) {
+		r.first_on_line = false;
+		r.nl_before = false;
+		L->nsynth = L->isynth = 0;
+		while (L->depth > 0) {
+			int d = --L->depth;
+			L->synth[L->nsynth++] = d < RG_MAX_NEST ? L->open[d] : RGT_RBRACE;
+		}
+		L->synth[L->nsynth++] = RGT_TNL;
+		L->pend = r;
+		L->have_pend = true;
+	}
+	if (L->isynth < L->nsynth)
+		return next_synth(L, lloc);
 
 	/* A significant newline (or the end of the input) comes first. */
 	bool at_end = r.kind == RGT_YYEOF;
@@ -406,6 +451,11 @@ int rg_yylex(RG_YYSTYPE *lval, RG_YYLTYPE *lloc, struct rg_parser *P)
 	switch (r.kind) {
 	case RGT_LBRACK: case RGT_IDX_LBRACK: case RGT_LPAREN: case RGT_CALL_LPAREN:
 	case RGT_LBRACE: case RGT_BODY_LBRACE:
+		if (L->depth < RG_MAX_NEST)
+			L->open[L->depth] = r.kind == RGT_LBRACK || r.kind == RGT_IDX_LBRACK ? RGT_RBRACK
+			                    : r.kind == RGT_LBRACE || r.kind == RGT_BODY_LBRACE
+			                        ? RGT_RBRACE
+			                        : RGT_RPAREN;
 		if (++L->depth > RG_MAX_NEST && !L->fatal) {
 			rg_error(P, rg_pos(P, r.line, r.col),
 			         "brackets nested deeper than %d levels", RG_MAX_NEST);

@@ -771,16 +771,24 @@ static int on_branch(void *ctx, const struct pc *cons, size_t n, const struct rv
 	return 0;
 }
 
+/* Each definition of allow / deny on its own, so every rule that cannot be
+ * compiled is reported, not only the first. */
 static void lower_node(struct lower *L, struct rg_node *n, bool deny)
 {
 	L->deny = deny;
-	L->rule_pos = n->nrules ? n->rules[0]->pos : n->deflt ? n->deflt->pos : src_file(L->file);
-	struct rego_err err;
-	if (rg_partial_doc(L->r, n, on_branch, L, &err) < 0 && !L->failed) {
-		diag_add(L->d, DIAG_ERROR, err.pos.line ? err.pos : L->rule_pos,
-		         strcmp(err.code ? err.code : "", "unsupported") == 0 ? DIAG_E504 : DIAG_E100,
-		         "%s", err.msg ? err.msg : "cannot evaluate");
-		L->failed = true;
+	for (size_t i = 0; i < n->nrules; i++) {
+		L->rule_pos = n->rules[i]->pos;
+		bool failed = L->failed;
+		L->failed = false;
+		struct rego_err err;
+		if (rg_partial_rule(L->r, n->rules[i], on_branch, L, &err) < 0 && !L->failed) {
+			diag_add(L->d, DIAG_ERROR, err.pos.line ? err.pos : L->rule_pos,
+			         strcmp(err.code ? err.code : "", "unsupported") == 0 ? DIAG_E504
+			                                                              : DIAG_E100,
+			         "%s", err.msg ? err.msg : "cannot evaluate");
+			L->failed = true;
+		}
+		L->failed |= failed;
 	}
 }
 
@@ -1152,9 +1160,10 @@ struct ir_policy *rego_parse(struct load_ctx *c, const char *path, const char *t
 			return NULL;
 		}
 		L.p->net.present = true;
+		/* deny rows first: they win anyway, and come first in listings */
 		if (deny)
 			lower_node(&L, deny, true);
-		if (allow && !L.failed)
+		if (allow)
 			lower_node(&L, allow, false);
 		if (!L.failed && diag_errors(c->d) == before)
 			check_agreement(&L);

@@ -21,6 +21,7 @@ struct rg_raw {
 	uint32_t line, col, end_line, end_col;
 	size_t start, end; /* byte offsets */
 	bool nl_before;    /* a newline separates it from the previous token */
+	bool first_on_line; /* nl_before as scanned (kept when a separator goes first) */
 };
 
 struct rg_lexer {
@@ -35,6 +36,10 @@ struct rg_lexer {
 	size_t prev_end;
 	uint32_t prev_line, prev_col;
 	int depth;
+	int open[RG_MAX_NEST + 2]; /* closer token of each open bracket */
+	/* tokens to hand out before the pending one (error recovery) */
+	int synth[RG_MAX_NEST + 3];
+	int nsynth, isynth;
 	bool have_pend;
 	struct rg_raw pend;
 	bool eof_sep_done;
@@ -51,6 +56,10 @@ struct rg_parser {
 	struct rg_module *mod;
 	struct rg_body *query;
 	bool seen_rule; /* for "package must come first" */
+	/* after a syntax error, until a statement ends: a line starting at
+	 * column 1 with a name or keyword is taken as a new statement even
+	 * inside unclosed brackets, so one error does not swallow the file */
+	bool recovering;
 };
 
 struct src_pos rg_pos(const struct rg_parser *P, uint32_t line, uint32_t col);
