@@ -1,0 +1,5 @@
+package test
+
+p if {
+	1, "two" in ["one", "two", "three"]
+}

@@ -1,0 +1,7 @@
+package test
+
+p if {
+	x := "foo"
+	xs := ["foo", "bar"]
+	x in xs
+}

@@ -1,0 +1,5 @@
+package test
+
+p if {
+	not "foo" in ["fox"]
+}

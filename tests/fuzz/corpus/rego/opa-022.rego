@@ -1,0 +1,7 @@
+package test
+
+p if {
+	f((1, 1 in [2]))
+}
+
+f(_) := true

@@ -1,0 +1,5 @@
+package test
+
+p := x if {
+	x := "foo" in 1
+}

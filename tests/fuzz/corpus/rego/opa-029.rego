@@ -1,0 +1,5 @@
+package test
+
+p if {
+	some numbers.range(1, 1) in [[1]]
+}

@@ -1,0 +1,5 @@
+package test
+
+p := x if {
+	some {"foo": x} in [{"foo": 100}, {"what": "ever"}]
+}

@@ -1,0 +1,5 @@
+package test
+
+p := x if {
+	some {"foo": x, "what": y} in [{"foo": 100, "what": "ever"}]
+}

@@ -1,0 +1,5 @@
+package test
+
+p := x if {
+	some {"a": x} in data.array
+}

@@ -1,0 +1,6 @@
+package test
+
+p := [x, y, i] if {
+	some i
+	some y, {"c": x} in data.object[i]
+}

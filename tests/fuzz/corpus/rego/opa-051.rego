@@ -1,0 +1,5 @@
+package generated
+
+p if {
+	1 >= 2
+}

@@ -1,0 +1,3 @@
+package generated
+
+p := 66.66667

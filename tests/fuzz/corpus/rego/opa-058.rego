@@ -1,0 +1,3 @@
+package generated
+
+p := {1: 2, {3: 4}: 5}

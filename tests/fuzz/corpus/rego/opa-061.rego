@@ -1,0 +1,3 @@
+package test
+
+default p.q.r.f(x) := 100

@@ -1,0 +1,9 @@
+package generated
+
+default p := 0
+
+p := 1
+
+p := 2 if {
+	false
+}

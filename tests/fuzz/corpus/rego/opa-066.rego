@@ -1,0 +1,7 @@
+package ex
+
+vars if {
+	false
+} else := ["hello", x] if {
+	data.b.v2 = x
+}

@@ -1,0 +1,7 @@
+package ex
+
+conflict_1 if {
+	false
+} else := true
+
+conflict_1 := false

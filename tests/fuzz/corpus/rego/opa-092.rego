@@ -1,0 +1,9 @@
+package generated
+
+p(_) if {
+	data.generated.q
+}
+
+q := true
+
+q := false

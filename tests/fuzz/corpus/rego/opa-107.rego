@@ -1,0 +1,5 @@
+package generated
+
+p contains x if {
+	glob.match("{cat,bat,[fr]at}", [], "bat", x)
+}

@@ -1,0 +1,3 @@
+package test
+
+p := glob.match("**/x", null, "x")

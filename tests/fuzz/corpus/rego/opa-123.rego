@@ -1,0 +1,3 @@
+package test
+
+p := glob.match("*?*", [".", "/"], "api.github.com")

@@ -1,0 +1,5 @@
+package generated
+
+p contains x if {
+	data.b[x] = _
+}
