@@ -4,10 +4,10 @@
 #   W                  a scratch tree outside /tmp (shell grants /tmp):
 #                      W/ws the workspace, W/home HOME, W/out outside both,
 #                      W/victim a stranger's home with an ssh key
-#   stdlib NAME [YAML] builds $T/NAME.pola from the stdlib policy NAME plus a
+#   stdlib NAME [PATH] builds $T/NAME.pola from the stdlib policy NAME plus a
 #                      policy on top granting the workspace and HOME (as a
 #                      user of the stdlib would), signed with the test key;
-#                      YAML: more lines for its filesystem section
+#                      PATH: also executable (the workspace, to run builds)
 #   sb NAME CMD...     runs CMD under runmin with that artifact, in W/ws,
 #                      with a clean environment (HOME=W/home, PATH=/usr/bin:/bin)
 #   escapes NAME       the escapes every stdlib policy must refuse, each with
@@ -23,15 +23,14 @@ echo "-----BEGIN OPENSSH PRIVATE KEY-----" >"$W/victim/.ssh/id_ed25519"
 echo data >"$W/ws/file"
 
 stdlib() {
-	local name=$1 extra=${2:-}
+	local name=$1 exec=${2:+, $2}
 	cat >"$T/$name.top.yaml" <<EOF
 polc: 1
 name: test-$name
 extends: [$name]
 filesystem:
   write: [$W/ws, $W/home]
-  exec: [$O/helpers]
-$extra
+  exec: [$O/helpers$exec]  # polc:ignore fs-exec-writable the test runs what it builds
 EOF
 	if ! "$POLC" build "$T/$name.top.yaml" -o "$T/$name.pola" --sign "$T/k.sec" >"$T/build.out" 2>&1; then
 		fail "build $name" "$(head -c 600 "$T/build.out")"
