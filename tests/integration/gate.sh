@@ -121,6 +121,16 @@ c6=$(git rev-parse HEAD)
 expect_status "a policy that does not parse fails the gate" 1 gate --base "$c3" --head "$c6"
 git revert --no-edit HEAD >/dev/null
 
+# The head's .polc-lint.yaml applies: here it makes warnings fail.
+printf 'fail-level: warning\nrules:\n  proc-socket-families: warning\n' >"$R/.polc-lint.yaml"
+sed -i 's#AF_INET, AF_INET6#AF_INET, AF_INET6, AF_NETLINK#' "$R/sandbox/agent.yaml"
+commit -m "netlink, with a stricter lint config"
+c8=$(git rev-parse HEAD)
+expect_status "the repository's .polc-lint.yaml applies" 1 gate --base "$c3" --head "$c8"
+expect_grep "its finding is in lint.txt" 'L312 proc-socket-families' "$T/gate/lint.txt"
+expect_status "--fail-level overrides the config's" 0 gate --base "$c3" --head "$c8" --fail-level error
+git revert --no-edit HEAD >/dev/null
+
 # A policy that is new at head: everything it allows is new.
 mkdir -p "$R/other"
 printf 'polc: 1\nname: other\nfilesystem:\n  read: [/srv]\nprocess:\n  default: errno EPERM\n  allow: [read]\n' >"$R/other/p.yaml"
