@@ -203,6 +203,10 @@ START_TEST(every_in_some)
 	ck_assert_str_eq(value_of(m, "t.all_pos", "{\"xs\": [1, 2]}"), "true");
 	ck_assert_str_eq(value_of(m, "t.all_pos", "{\"xs\": [1, -2]}"), "undefined");
 	ck_assert_str_eq(value_of(m, "t.all_pos", "{\"xs\": []}"), "true");
+	/* OPA assigns the domain first: undefined fails, a non-collection has no
+	 * elements, so every holds vacuously */
+	ck_assert_str_eq(value_of(m, "t.all_pos", "{}"), "undefined");
+	ck_assert_str_eq(value_of(m, "t.all_pos", "{\"xs\": 7}"), "true");
 	ck_assert_str_eq(value_of(m, "t.one", "{\"xs\": [1, 2]}"), "true");
 	ck_assert_str_eq(value_of(m, "t.kv", NULL), "true");
 	ck_assert_str_eq(value_of(m, "t.str", NULL), "false");
