@@ -13,6 +13,7 @@
 
 #include "art.h"
 #include "backend.h"
+#include "nt.h"
 
 /* The compiler objects linked into fuzz builds use main.c's flag. */
 int polc_verbose __attribute__((weak));
@@ -60,6 +61,8 @@ static void payloads(const struct art_section *s)
 	}
 	struct art_proc pr;
 	art_proc_parse(&pr, s, err, sizeof(err));
+	struct nt nt;
+	nt_open(&nt, s->data, s->length, err, sizeof(err));
 }
 
 static void container(const uint8_t *b, size_t len)

@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "backend.h"
+#include "nt.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -467,8 +468,7 @@ END_TEST
 
 /* The reader as its users run it: container, metadata, then each section's
  * payload parser (the section type is not covered by a hash, so a flip
- * from one valid type to another is caught by the payload's parser).  The
- * NETTABLE payload has its own parser in nt.c, not exercised here. */
+ * from one valid type to another is caught by the payload's parser). */
 static int full_parse(const uint8_t *b, size_t len)
 {
 	struct art a;
@@ -483,8 +483,12 @@ static int full_parse(const uint8_t *b, size_t len)
 		struct art_ll ll;
 		struct art_sc sc;
 		struct art_proc pr;
+		struct nt nt;
 		int rc = 0;
 		switch (a.sec[i].type) {
+		case ART_SEC_NETTABLE:
+			rc = nt_open(&nt, a.sec[i].data, a.sec[i].length, err, sizeof(err));
+			break;
 		case ART_SEC_LANDLOCK: rc = art_ll_parse(&ll, &a.sec[i], err, sizeof(err)); break;
 		case ART_SEC_SECCOMP: rc = art_sc_parse(&sc, &a.sec[i], err, sizeof(err)); break;
 		case ART_SEC_PROCESS: rc = art_proc_parse(&pr, &a.sec[i], err, sizeof(err)); break;
