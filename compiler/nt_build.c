@@ -74,8 +74,7 @@ struct bkey {
 	uint32_t *rules; /* indices into the IR's rule array, in row order */
 	size_t nrules, cap;
 	uint32_t ndeny;
-	uint32_t row_first;
-	uint32_t pool_off;
+	uint32_t pool_off; /* when writing: the record's offset */
 };
 
 struct bstate {
@@ -621,42 +620,46 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 	}
 
 	if (rc == 0) {
-		struct buf rows = {0}, buckets = {0}, ports = {0}, paths = {0}, bindb = {0}, pool = {0};
+		struct buf slotb = {0}, recs = {0}, records = {0}, rowinfo = {0}, ports = {0},
+		           paths = {0}, bindb = {0}, pool = {0};
 		struct srcs ss = {0};
 		uint32_t nrows = 0, nports = 0, npaths = 0;
 		for (size_t k = 0; k < s.nkeys; k++) {
-			s.keys[k].pool_off = (uint32_t)pool.len;
-			buf_bytes(&pool, s.keys[k].bytes, s.keys[k].len);
-		}
-		for (size_t k = 0; k < s.nkeys; k++) {
 			struct bkey *e = &s.keys[k];
-			e->row_first = nrows;
+			/* One record: header, key, this key's rows (format in nt.h). */
+			e->pool_off = (uint32_t)records.len; /* here: the record's offset */
+			buf_u32(&recs, e->pool_off);
+			buf_u32(&records, e->hash);
+			buf_u8(&records, e->kind);
+			buf_u8(&records, e->prefix);
+			buf_u16(&records, e->len);
+			buf_u32(&records, (uint32_t)e->nrules);
+			buf_u32(&records, e->ndeny);
+			buf_u32(&records, nrows);
+			buf_u32(&records, 0);
+			buf_bytes(&records, e->bytes, e->len);
+			buf_zero(&records, ((e->len + 7u) & ~7u) - e->len);
 			for (size_t j = 0; j < e->nrules; j++) {
 				const struct ir_net_rule *r = &p->net.rules[e->rules[j]];
-				uint16_t slen;
-				uint32_t soff = src_off(&ss, &pool, r->pos.file, &slen);
-				buf_u32(&rows, r->id);
-				buf_u8(&rows, e->kind);
-				buf_u8(&rows, r->deny ? NT_ROW_DENY : 0);
-				buf_u8(&rows, e->prefix);
-				buf_u8(&rows, 0);
-				buf_u32(&rows, s.methods[e->rules[j]]);
-				buf_u32(&rows, e->pool_off);
-				buf_u16(&rows, e->len);
-				buf_u16(&rows, (uint16_t)r->nports);
-				buf_u32(&rows, nports);
-				buf_u32(&rows, npaths);
-				buf_u16(&rows, (uint16_t)r->npaths);
-				buf_u16(&rows, slen);
-				buf_u32(&rows, soff);
-				buf_u32(&rows, r->pos.line);
-				buf_u32(&rows, r->pos.col);
-				buf_u32(&rows, 0);
-				for (size_t q = 0; q < r->nports; q++) {
-					buf_u16(&ports, r->ports[q].lo);
-					buf_u16(&ports, r->ports[q].hi);
+				buf_u32(&records, r->id);
+				buf_u8(&records, r->deny ? NT_ROW_DENY : 0);
+				buf_u8(&records, 0);
+				buf_u16(&records, (uint16_t)r->nports);
+				buf_u32(&records, s.methods[e->rules[j]]);
+				if (r->nports == 1) {
+					buf_u16(&records, r->ports[0].lo);
+					buf_u16(&records, r->ports[0].hi);
+				} else {
+					buf_u32(&records, r->nports ? nports : 0);
+					for (size_t q = 0; q < r->nports; q++) {
+						buf_u16(&ports, r->ports[q].lo);
+						buf_u16(&ports, r->ports[q].hi);
+					}
+					nports += (uint32_t)r->nports;
 				}
-				nports += (uint32_t)r->nports;
+				buf_u32(&records, r->npaths ? npaths : 0);
+				buf_u16(&records, (uint16_t)r->npaths);
+				buf_u16(&records, 0);
 				for (size_t q = 0; q < r->npaths; q++) {
 					size_t pl = strlen(r->paths[q]);
 					buf_u32(&paths, (uint32_t)pool.len);
@@ -665,37 +668,35 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 					buf_bytes(&pool, r->paths[q], pl);
 				}
 				npaths += (uint32_t)r->npaths;
+				uint16_t slen;
+				uint32_t soff = src_off(&ss, &pool, r->pos.file, &slen);
+				buf_u32(&rowinfo, (uint32_t)k);
+				buf_u32(&rowinfo, soff);
+				buf_u16(&rowinfo, slen);
+				buf_u16(&rowinfo, 0);
+				buf_u32(&rowinfo, r->pos.line);
+				buf_u32(&rowinfo, r->pos.col);
 				nrows++;
 			}
 		}
-		/* The artifact's index: the same placement as the build-time one
-		 * (same hash, same insertion order), written out in full. */
-		uint32_t nbuckets = 1;
-		while (nbuckets < 2 * s.nkeys)
-			nbuckets *= 2;
-		if (nbuckets <= s.nkeys)
-			nbuckets *= 2;
-		uint32_t *slot = xcalloc(nbuckets, sizeof(*slot));
+		/* The index: load at most 2/3, keys placed in key order with
+		 * linear probing (deterministic; see nt.h). */
+		uint32_t nslots = (uint32_t)(s.nkeys + s.nkeys / 2 + 1);
+		uint32_t *slot = xcalloc(nslots, sizeof(*slot));
 		for (size_t k = 0; k < s.nkeys; k++) {
-			uint32_t j = s.keys[k].hash & (nbuckets - 1);
+			uint32_t j = (uint32_t)(((uint64_t)s.keys[k].hash * nslots) >> 32);
 			while (slot[j])
-				j = (j + 1) & (nbuckets - 1);
+				j = j + 1 == nslots ? 0 : j + 1;
 			slot[j] = (uint32_t)k + 1;
 		}
-		for (uint32_t j = 0; j < nbuckets; j++) {
+		for (uint32_t j = 0; j < nslots; j++) {
 			if (!slot[j]) {
-				buf_zero(&buckets, NT_BUCKET_SIZE);
+				buf_zero(&slotb, NT_SLOT_SIZE);
 				continue;
 			}
 			const struct bkey *e = &s.keys[slot[j] - 1];
-			buf_u32(&buckets, e->hash);
-			buf_u8(&buckets, e->kind);
-			buf_u8(&buckets, e->prefix);
-			buf_u16(&buckets, e->len);
-			buf_u32(&buckets, e->pool_off);
-			buf_u32(&buckets, e->row_first);
-			buf_u32(&buckets, e->ndeny);
-			buf_u32(&buckets, (uint32_t)e->nrules);
+			buf_u32(&slotb, e->hash);
+			buf_u32(&slotb, e->pool_off / 8 + 1);
 		}
 		free(slot);
 		for (size_t i = 0; i < nbu; i++) {
@@ -708,8 +709,8 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_u32(&bindb, binds[i]->pos.line);
 			buf_u32(&bindb, binds[i]->pos.col);
 		}
-		uint64_t total = NT_HEADER_SIZE + rows.len + buckets.len + ports.len + paths.len +
-		                 bindb.len + pool.len;
+		uint64_t total = NT_HEADER_SIZE + slotb.len + recs.len + records.len + rowinfo.len +
+		                 ports.len + paths.len + bindb.len + pool.len;
 		if (total > ART_MAX_SIZE) {
 			diag_error(d, src_file(p->sources && p->nsources ? p->sources[0] : NULL), E901,
 			           "network table too large (%" PRIu64 " bytes)", total);
@@ -718,26 +719,30 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_u32(out, NT_VERSION);
 			buf_u32(out, p->net.present ? NT_F_PRESENT : 0);
 			buf_u32(out, nrows);
-			buf_u32(out, nbuckets);
+			buf_u32(out, nslots);
 			buf_u32(out, (uint32_t)s.nkeys);
+			buf_u32(out, (uint32_t)records.len);
 			buf_u32(out, nports);
 			buf_u32(out, npaths);
 			buf_u32(out, (uint32_t)nbu);
 			buf_u32(out, (uint32_t)pool.len);
-			buf_u32(out, 0);
 			buf_u64(out, s.v4p);
 			for (int i = 0; i < 3; i++)
 				buf_u64(out, s.v6p[i]);
 			buf_u64(out, 0);
-			buf_bytes(out, rows.p, rows.len);
-			buf_bytes(out, buckets.p, buckets.len);
+			buf_bytes(out, slotb.p, slotb.len);
+			buf_bytes(out, recs.p, recs.len);
+			buf_bytes(out, records.p, records.len);
+			buf_bytes(out, rowinfo.p, rowinfo.len);
 			buf_bytes(out, ports.p, ports.len);
 			buf_bytes(out, paths.p, paths.len);
 			buf_bytes(out, bindb.p, bindb.len);
 			buf_bytes(out, pool.p, pool.len);
 		}
-		buf_free(&rows);
-		buf_free(&buckets);
+		buf_free(&slotb);
+		buf_free(&recs);
+		buf_free(&records);
+		buf_free(&rowinfo);
 		buf_free(&ports);
 		buf_free(&paths);
 		buf_free(&bindb);
@@ -858,7 +863,7 @@ int nt_inspect(const struct art_section *s, const struct meta *m, FILE *out, jso
 		fprintf(out, "nettable: v%u, %u rows, %u binds%s\n", NT_VERSION, t.nrows, t.nbinds,
 		        t.flags & NT_F_PRESENT ? "" : " (no network section: no network at all)");
 		fprintf(out, "  index: %u host keys in %u slots; IPv4 prefixes %s; IPv6 prefixes %s\n",
-		        t.nkeys, t.nbuckets, *pl4 ? pl4 : "-", *pl6 ? pl6 : "-");
+		        t.nkeys, t.nslots, *pl4 ? pl4 : "-", *pl6 ? pl6 : "-");
 	}
 	json_t *rows = json ? json_array() : NULL;
 	for (uint32_t i = 0; i < t.nrows; i++) {
@@ -928,7 +933,7 @@ int nt_inspect(const struct art_section *s, const struct meta *m, FILE *out, jso
 	if (json)
 		*json = json_pack("{s:I, s:b, s:I, s:I, s:s, s:s, s:o, s:o}", "version",
 		                  (json_int_t)NT_VERSION, "present", (t.flags & NT_F_PRESENT) != 0, "keys",
-		                  (json_int_t)t.nkeys, "slots", (json_int_t)t.nbuckets, "ipv4_prefixes",
+		                  (json_int_t)t.nkeys, "slots", (json_int_t)t.nslots, "ipv4_prefixes",
 		                  pl4, "ipv6_prefixes", pl6, "rows", rows, "binds", jb);
 	return 0;
 }

@@ -35,26 +35,50 @@ static inline uint32_t le32(const uint8_t *p)
 
 /* ---- hashing ------------------------------------------------------------- */
 
-#define FNV_OFFSET 2166136261u
-#define FNV_PRIME 16777619u
+#define HASH_SEED 0xcbf29ce484222325ull
+#define HASH_MUL 0x9e3779b97f4a7c15ull
 
-static inline uint32_t hash_fin(uint32_t h, int kind, uint8_t prefix)
+/* One step: up to eight bytes as a little-endian word. */
+static inline uint64_t hash_step(uint64_t h, uint64_t w) { return (h ^ w) * HASH_MUL; }
+
+static inline uint32_t hash_fin(uint64_t h, int kind, uint8_t prefix)
 {
-	h ^= (uint32_t)kind << 24 | (uint32_t)prefix << 16;
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
+	h ^= (uint64_t)kind << 56 | (uint64_t)prefix << 48;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+/* The bytes p[0..n) of one label, from its end in groups of eight. */
+static uint64_t hash_label(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t e = n; e > 0;) {
+		size_t take = e < 8 ? e : 8;
+		uint64_t w = 0;
+		for (size_t k = 0; k < take; k++)
+			w |= (uint64_t)p[e - take + k] << (8 * k);
+		h = hash_step(h, w);
+		e -= take;
+	}
 	return h;
 }
 
 uint32_t nt_hash(int kind, uint8_t prefix, const uint8_t *key, size_t len)
 {
-	uint32_t h = FNV_OFFSET;
-	for (size_t i = len; i-- > 0;) {
-		h ^= key[i];
-		h *= FNV_PRIME;
+	uint64_t h = HASH_SEED;
+	size_t end = len;
+	for (;;) {
+		size_t start = end;
+		while (start > 0 && key[start - 1] != '.')
+			start--;
+		h = hash_label(h, key + start, end - start);
+		if (start == 0)
+			break;
+		h = hash_step(h, '.');
+		end = start - 1;
 	}
 	return hash_fin(h, kind, prefix);
 }
@@ -96,6 +120,69 @@ static bool masked_ok(const uint8_t *a, size_t n, uint8_t prefix)
 	return true;
 }
 
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* Does recs[] (ascending) hold off?  Binary search. */
+static bool is_record(const struct nt *t, uint32_t off, uint32_t *index)
+{
+	uint32_t lo = 0, hi = t->nkeys;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2, v = le32(t->recs + (size_t)mid * 4);
+		if (v == off) {
+			*index = mid;
+			return true;
+		}
+		if (v < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Checks record k at *pos (advanced past it); *row is the running row count. */
+static int check_record(struct nt *t, uint32_t k, size_t *pos, uint64_t *row, char *err,
+                        size_t errlen)
+{
+	size_t at = *pos;
+	if (le32(t->recs + (size_t)k * 4) != at || t->rec_len - at < NT_REC_HEADER)
+		return fail(err, errlen, "nettable: record %u misplaced or truncated", k);
+	const uint8_t *r = t->records + at;
+	uint8_t kind = r[4], prefix = r[5];
+	uint16_t klen = le16(r + 6);
+	uint32_t nrows = le32(r + 8), ndeny = le32(r + 12);
+	bool len_ok = kind == NT_K_V4   ? klen == 4
+	              : kind == NT_K_V6 ? klen == 16
+	                                : klen >= 1 && klen <= NT_NAME_MAX;
+	if (kind < NT_K_NAME || kind > NT_K_V6 || !prefix_ok(kind, prefix) || !len_ok ||
+	    ndeny > nrows || le32(r + 16) != *row || le32(r + 20))
+		return fail(err, errlen, "nettable: record %u: bad header", k);
+	size_t rows_at = NT_REC_HEADER + pad8(klen);
+	if ((uint64_t)nrows * NT_ROW_SIZE > t->rec_len - at ||
+	    rows_at > t->rec_len - at - (size_t)nrows * NT_ROW_SIZE)
+		return fail(err, errlen, "nettable: record %u: truncated", k);
+	const uint8_t *key = r + NT_REC_HEADER;
+	if (nt_hash(kind, prefix, key, klen) != le32(r))
+		return fail(err, errlen, "nettable: record %u: hash mismatch", k);
+	if ((kind == NT_K_V4 || kind == NT_K_V6) &&
+	    (!prefix_present(t, kind, prefix) || !masked_ok(key, klen, prefix)))
+		return fail(err, errlen, "nettable: record %u: bad address key", k);
+	for (uint32_t j = 0; j < nrows; j++) {
+		const uint8_t *w = r + rows_at + (size_t)j * NT_ROW_SIZE;
+		uint16_t np = le16(w + 6);
+		if ((w[4] & ~NT_ROW_DENY) || w[5] || le16(w + 22) || (le32(w + 8) & ~NT_M_ALL))
+			return fail(err, errlen, "nettable: record %u row %u: bad flags or methods", k, j);
+		if (np == 1 ? le16(w + 12) == 0 || le16(w + 12) > le16(w + 14)
+		            : (uint64_t)le32(w + 12) + np > t->nports)
+			return fail(err, errlen, "nettable: record %u row %u: bad ports", k, j);
+		if ((uint64_t)le32(w + 16) + le16(w + 20) > t->npaths)
+			return fail(err, errlen, "nettable: record %u row %u: bad paths", k, j);
+	}
+	*pos = at + rows_at + (size_t)nrows * NT_ROW_SIZE;
+	*row += nrows;
+	return 0;
+}
+
 int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
@@ -105,13 +192,13 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 	uint32_t version = art_u32(&c);
 	t->flags = art_u32(&c);
 	t->nrows = art_u32(&c);
-	t->nbuckets = art_u32(&c);
+	t->nslots = art_u32(&c);
 	t->nkeys = art_u32(&c);
+	t->rec_len = art_u32(&c);
 	t->nports = art_u32(&c);
 	t->npaths = art_u32(&c);
 	t->nbinds = art_u32(&c);
 	t->pool_len = art_u32(&c);
-	uint32_t res32 = art_u32(&c);
 	t->v4_prefixes = art_u64(&c);
 	for (int i = 0; i < 3; i++)
 		t->v6_prefixes[i] = art_u64(&c);
@@ -121,72 +208,65 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 	if (version != NT_VERSION)
 		return fail(err, errlen, "nettable: unsupported version %u (this build reads %u)",
 		            version, NT_VERSION);
-	if ((t->flags & ~NT_F_ALL) || res32 || res64)
+	if ((t->flags & ~NT_F_ALL) || res64)
 		return fail(err, errlen, "nettable: unknown flags or non-zero reserved fields");
-	if (t->nbuckets == 0 || (t->nbuckets & (t->nbuckets - 1)) || t->nkeys >= t->nbuckets)
-		return fail(err, errlen, "nettable: bad index size %u for %u keys", t->nbuckets,
-		            t->nkeys);
+	if (t->nkeys >= t->nslots || t->rec_len % 8)
+		return fail(err, errlen, "nettable: bad index size %u for %u keys", t->nslots, t->nkeys);
 	if ((t->v4_prefixes >> 33) || (t->v6_prefixes[2] >> 1))
 		return fail(err, errlen, "nettable: bad prefix-length set");
-	uint64_t need = NT_HEADER_SIZE + (uint64_t)t->nrows * NT_ROW_SIZE +
-	                (uint64_t)t->nbuckets * NT_BUCKET_SIZE + (uint64_t)t->nports * NT_PORT_SIZE +
-	                (uint64_t)t->npaths * NT_PATH_SIZE + (uint64_t)t->nbinds * NT_BIND_SIZE +
-	                t->pool_len;
+	uint64_t need = NT_HEADER_SIZE + (uint64_t)t->nslots * NT_SLOT_SIZE +
+	                (uint64_t)t->nkeys * 4 + t->rec_len + (uint64_t)t->nrows * NT_ROWINFO_SIZE +
+	                (uint64_t)t->nports * NT_PORT_SIZE + (uint64_t)t->npaths * NT_PATH_SIZE +
+	                (uint64_t)t->nbinds * NT_BIND_SIZE + t->pool_len;
 	if (need != len)
 		return fail(err, errlen, "nettable: size mismatch: counts need %llu bytes, have %zu",
 		            (unsigned long long)need, len);
 	t->base = p;
 	t->len = len;
-	t->rows = p + NT_HEADER_SIZE;
-	t->buckets = t->rows + (size_t)t->nrows * NT_ROW_SIZE;
-	t->ports = t->buckets + (size_t)t->nbuckets * NT_BUCKET_SIZE;
+	t->slots = p + NT_HEADER_SIZE;
+	t->recs = t->slots + (size_t)t->nslots * NT_SLOT_SIZE;
+	t->records = t->recs + (size_t)t->nkeys * 4;
+	t->rowinfo = t->records + t->rec_len;
+	t->ports = t->rowinfo + (size_t)t->nrows * NT_ROWINFO_SIZE;
 	t->paths = t->ports + (size_t)t->nports * NT_PORT_SIZE;
 	t->binds = t->paths + (size_t)t->npaths * NT_PATH_SIZE;
 	t->pool = t->binds + (size_t)t->nbinds * NT_BIND_SIZE;
 
-	for (uint32_t i = 0; i < t->nrows; i++) {
-		const uint8_t *r = t->rows + (size_t)i * NT_ROW_SIZE;
-		uint8_t kind = r[4], flags = r[5], prefix = r[6];
-		if (kind < NT_K_NAME || kind > NT_K_V6 || (flags & ~NT_ROW_DENY) || r[7] ||
-		    !prefix_ok(kind, prefix) || (le32(r + 8) & ~NT_M_ALL) || le32(r + 44))
-			return fail(err, errlen, "nettable: row %u: bad kind, flags or methods", i);
-		if (!in_pool(t, le32(r + 12), le16(r + 16)) || !in_pool(t, le32(r + 32), le16(r + 30)))
-			return fail(err, errlen, "nettable: row %u: string outside the pool", i);
-		if ((uint64_t)le32(r + 20) + le16(r + 18) > t->nports ||
-		    (uint64_t)le32(r + 24) + le16(r + 28) > t->npaths)
-			return fail(err, errlen, "nettable: row %u: ports or paths out of range", i);
-	}
-	uint32_t keys = 0;
-	for (uint32_t i = 0; i < t->nbuckets; i++) {
-		const uint8_t *b = t->buckets + (size_t)i * NT_BUCKET_SIZE;
-		uint8_t kind = b[4], prefix = b[5];
-		uint16_t klen = le16(b + 6);
-		if (kind == NT_K_EMPTY) {
-			for (int j = 0; j < NT_BUCKET_SIZE; j++)
-				if (b[j])
-					return fail(err, errlen, "nettable: slot %u: empty but not zero", i);
+	/* Records, in order: they tile the record area and number the rows. */
+	size_t pos = 0;
+	uint64_t row = 0;
+	for (uint32_t k = 0; k < t->nkeys; k++)
+		if (check_record(t, k, &pos, &row, err, errlen) < 0)
+			return -1;
+	if (pos != t->rec_len || row != t->nrows)
+		return fail(err, errlen, "nettable: records do not fill their area or row count");
+	/* Every used slot names a record start and carries its hash. */
+	uint32_t used = 0;
+	for (uint32_t i = 0; i < t->nslots; i++) {
+		const uint8_t *sl = t->slots + (size_t)i * NT_SLOT_SIZE;
+		uint32_t ref = le32(sl + 4), k;
+		if (!ref) {
+			if (le32(sl))
+				return fail(err, errlen, "nettable: slot %u: empty but not zero", i);
 			continue;
 		}
-		keys++;
-		bool len_ok = kind == NT_K_V4   ? klen == 4
-		              : kind == NT_K_V6 ? klen == 16
-		                                : klen >= 1 && klen <= NT_NAME_MAX;
-		if (kind > NT_K_V6 || !prefix_ok(kind, prefix) || !len_ok ||
-		    !in_pool(t, le32(b + 8), klen))
-			return fail(err, errlen, "nettable: slot %u: bad key", i);
-		const uint8_t *key = t->pool + le32(b + 8);
-		if (nt_hash(kind, prefix, key, klen) != le32(b))
-			return fail(err, errlen, "nettable: slot %u: hash mismatch", i);
-		if ((kind == NT_K_V4 || kind == NT_K_V6) &&
-		    (!prefix_present(t, kind, prefix) || !masked_ok(key, klen, prefix)))
-			return fail(err, errlen, "nettable: slot %u: bad address key", i);
-		uint32_t first = le32(b + 12), ndeny = le32(b + 16), count = le32(b + 20);
-		if ((uint64_t)first + count > t->nrows || ndeny > count)
-			return fail(err, errlen, "nettable: slot %u: rows out of range", i);
+		used++;
+		uint64_t off = (uint64_t)(ref - 1) * 8;
+		if (off >= t->rec_len || !is_record(t, (uint32_t)off, &k) ||
+		    le32(t->records + off) != le32(sl))
+			return fail(err, errlen, "nettable: slot %u: bad record reference", i);
 	}
-	if (keys != t->nkeys)
-		return fail(err, errlen, "nettable: %u keys in the index, header says %u", keys,
-		            t->nkeys);
+	if (used != t->nkeys)
+		return fail(err, errlen, "nettable: %u slots used, header says %u keys", used, t->nkeys);
+	for (uint32_t i = 0; i < t->nrows; i++) {
+		const uint8_t *ri = t->rowinfo + (size_t)i * NT_ROWINFO_SIZE;
+		uint32_t k = le32(ri);
+		if (k >= t->nkeys || le16(ri + 10) || !in_pool(t, le32(ri + 4), le16(ri + 8)))
+			return fail(err, errlen, "nettable: row %u: bad row information", i);
+		const uint8_t *r = t->records + le32(t->recs + (size_t)k * 4);
+		if (i < le32(r + 16) || i - le32(r + 16) >= le32(r + 8))
+			return fail(err, errlen, "nettable: row %u: not in its record", i);
+	}
 	for (uint32_t i = 0; i < t->nports; i++) {
 		const uint8_t *pr = t->ports + (size_t)i * NT_PORT_SIZE;
 		if (le16(pr) == 0 || le16(pr) > le16(pr + 2))
@@ -211,91 +291,151 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 
 /* ---- hosts --------------------------------------------------------------- */
 
-static bool name_char(unsigned char ch)
+/* Host name bytes: lower-cased, or '.', or 0 for a byte no name may hold. */
+static const uint8_t name_tab[256] = {
+        ['-'] = '-', ['.'] = '.', ['_'] = '_',
+        ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+        ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+#define L(c) [c] = c, [c - 'a' + 'A'] = c
+        L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'), L('j'), L('k'),
+        L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'), L('t'), L('u'), L('v'),
+        L('w'), L('x'), L('y'), L('z'),
+#undef L
+};
+
+/* Hash states met on the way: the whole name, and the suffix after each
+ * dot (exactly the keys of wildcard rows that could match). */
+struct suffixes {
+	uint64_t whole;
+	unsigned n;
+	uint64_t h[NT_NAME_MAX / 2 + 1];
+	uint8_t off[NT_NAME_MAX / 2 + 1];
+};
+
+/* nt_host_parse, with the canonical text of addresses only when text is
+ * set, and the suffix hashes when sx is given.  Names are read from the end
+ * so that one pass validates, lower-cases and hashes every suffix.  norm
+ * must have NT_NAME_MAX + 2 bytes. */
+static enum nt_host_kind classify(const char *host, size_t len, char *norm, size_t normcap,
+                                  size_t *normlen, uint8_t addr[16], bool text,
+                                  struct suffixes *sx)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+	*normlen = 0;
+	if (len == 0)
+		return NT_HOST_INVALID;
+	if (host[0] != '[') {
+		size_t n = host[len - 1] == '.' ? len - 1 : len; /* one trailing dot: the root */
+		if (n == 0 || n > NT_NAME_MAX)
+			return NT_HOST_INVALID;
+		/* Label by label from the end: validate and lower-case into norm,
+		 * and hash each label as nt_hash does, eight bytes per step (the
+		 * word is built in a register: reloading bytes just stored would
+		 * stall). */
+		uint64_t h = HASH_SEED;
+		size_t end = n, last = 0;
+		unsigned ns = 0;
+		for (;;) {
+			size_t j = end;
+			uint64_t w = 0;
+			int sh = 56;
+			while (j > 0) {
+				uint8_t c = name_tab[(uint8_t)host[j - 1]];
+				if (c == '.')
+					break;
+				if (!c)
+					goto address;
+				norm[j - 1] = (char)c;
+				j--;
+				w |= (uint64_t)c << sh;
+				if ((sh -= 8) < 0) {
+					h = hash_step(h, w);
+					w = 0;
+					sh = 56;
+				}
+			}
+			if (end - j == 0 || end - j > 63)
+				return NT_HOST_INVALID;
+			if (sh != 56)
+				h = hash_step(h, w >> (sh + 8));
+			if (j == 0)
+				break;
+			norm[j - 1] = '.';
+			if (sx) {
+				sx->h[ns] = h;
+				sx->off[ns] = (uint8_t)j;
+			}
+			if (!ns++)
+				last = j;
+			h = hash_step(h, '.');
+			end = j - 1;
+		}
+		norm[n] = '\0';
+		bool digits = true;
+		for (size_t i = last; i < n && digits; i++)
+			digits = norm[i] >= '0' && norm[i] <= '9';
+		if (digits) {
+			/* An all-numeric last label: a dotted quad (or partial one) that
+			 * resolvers would read as an address. */
+			memset(addr, 0, 16);
+			if (inet_pton(AF_INET, norm, addr) != 1)
+				return NT_HOST_INVALID;
+			if (text) {
+				inet_ntop(AF_INET, addr, norm, (socklen_t)normcap);
+				*normlen = strlen(norm);
+			}
+			return NT_HOST_IPV4;
+		}
+		/* Hexadecimal and octal forms ("0x7f.1", "0x7f000001") that
+		 * inet_aton (and so getaddrinfo) would turn into an address. */
+		struct in_addr ia;
+		if (norm[0] == '0' && inet_aton(norm, &ia))
+			return NT_HOST_INVALID;
+		*normlen = n;
+		if (sx) {
+			sx->whole = h;
+			sx->n = ns;
+		}
+		return NT_HOST_NAME;
+	}
+address:
+	/* Not a name: an IPv6 literal, with or without brackets, or nothing. */
+	if (host[0] != '[' && !memchr(host, ':', len))
+		return NT_HOST_INVALID;
+	char tmp[INET6_ADDRSTRLEN + 1];
+	if (host[0] == '[') {
+		if (len < 3 || host[len - 1] != ']')
+			return NT_HOST_INVALID;
+		host++;
+		len -= 2;
+	}
+	if (len >= sizeof(tmp) || memchr(host, '\0', len))
+		return NT_HOST_INVALID;
+	memcpy(tmp, host, len);
+	tmp[len] = '\0';
+	if (inet_pton(AF_INET6, tmp, addr) != 1)
+		return NT_HOST_INVALID;
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	int fam = AF_INET6;
+	if (memcmp(addr, mapped, 12) == 0) {
+		memmove(addr, addr + 12, 4);
+		memset(addr + 4, 0, 12);
+		fam = AF_INET;
+	}
+	if (text) {
+		inet_ntop(fam, addr, norm, (socklen_t)normcap);
+		*normlen = strlen(norm);
+	}
+	return fam == AF_INET ? NT_HOST_IPV4 : NT_HOST_IPV6;
 }
 
 enum nt_host_kind nt_host_parse(const char *host, size_t len, char *norm, size_t normcap,
                                 size_t *normlen, uint8_t addr[16])
 {
-	char tmp[INET6_ADDRSTRLEN + 1];
 	*normlen = 0;
-	if (len == 0 || normcap <= NT_NAME_MAX)
-		return NT_HOST_INVALID;
 	memset(addr, 0, 16);
-	bool bracket = host[0] == '[';
-	if (bracket || memchr(host, ':', len)) {
-		if (bracket) {
-			if (len < 3 || host[len - 1] != ']')
-				return NT_HOST_INVALID;
-			host++;
-			len -= 2;
-		}
-		if (len >= sizeof(tmp) || memchr(host, '\0', len))
-			return NT_HOST_INVALID;
-		memcpy(tmp, host, len);
-		tmp[len] = '\0';
-		if (inet_pton(AF_INET6, tmp, addr) != 1)
-			return NT_HOST_INVALID;
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		if (memcmp(addr, mapped, 12) == 0) {
-			memmove(addr, addr + 12, 4);
-			memset(addr + 4, 0, 12);
-			inet_ntop(AF_INET, addr, norm, (socklen_t)normcap);
-			*normlen = strlen(norm);
-			return NT_HOST_IPV4;
-		}
-		inet_ntop(AF_INET6, addr, norm, (socklen_t)normcap);
-		*normlen = strlen(norm);
-		return NT_HOST_IPV6;
-	}
-	if (len > 0 && host[len - 1] == '.')
-		len--; /* one trailing dot: the root */
-	if (len == 0 || len > NT_NAME_MAX)
+	if (normcap <= NT_NAME_MAX)
 		return NT_HOST_INVALID;
-	size_t label = 0;
-	bool digits_only = true;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)host[i];
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (unsigned char)(ch - 'A' + 'a');
-		norm[i] = (char)ch;
-		if (ch == '.') {
-			if (label == 0)
-				return NT_HOST_INVALID;
-			label = 0;
-			digits_only = true;
-			continue;
-		}
-		if (!name_char(ch) || ++label > 63)
-			return NT_HOST_INVALID;
-		if (ch < '0' || ch > '9')
-			digits_only = false;
-	}
-	if (label == 0)
-		return NT_HOST_INVALID;
-	norm[len] = '\0';
-	*normlen = len;
-	if (digits_only) {
-		/* An all-numeric last label: a dotted quad (or partial one) that
-		 * resolvers would read as an address. */
-		if (inet_pton(AF_INET, norm, addr) == 1) {
-			inet_ntop(AF_INET, addr, norm, (socklen_t)normcap);
-			*normlen = strlen(norm);
-			return NT_HOST_IPV4;
-		}
-		*normlen = 0;
-		return NT_HOST_INVALID;
-	}
-	/* Hexadecimal and octal forms ("0x7f.1", "0x7f000001") that inet_aton
-	 * (and so getaddrinfo) would turn into an address. */
-	struct in_addr ia;
-	if (norm[0] == '0' && inet_aton(norm, &ia)) {
-		*normlen = 0;
-		return NT_HOST_INVALID;
-	}
-	return NT_HOST_NAME;
+	return classify(host, len, norm, normcap, normlen, addr, true, NULL);
 }
 
 /* ---- special addresses ---------------------------------------------------- */
@@ -544,42 +684,64 @@ bool nt_glob_match(const char *pat, size_t m, const char *s, size_t n)
 
 /* ---- the lookup ------------------------------------------------------------ */
 
+static inline uint32_t home(const struct nt *t, uint32_t h)
+{
+	return (uint32_t)(((uint64_t)h * t->nslots) >> 32);
+}
+
+static inline const uint8_t *slot_at(const struct nt *t, uint32_t h)
+{
+	return t->slots + (size_t)home(t, h) * NT_SLOT_SIZE;
+}
+
+/* The record for a key, or NULL. */
 static const uint8_t *find(const struct nt *t, int kind, uint8_t prefix, uint32_t h,
                            const uint8_t *key, size_t len)
 {
-	uint32_t mask = t->nbuckets - 1;
-	uint32_t i = h & mask;
-	for (uint32_t n = 0; n < t->nbuckets; n++, i = (i + 1) & mask) {
-		const uint8_t *b = t->buckets + (size_t)i * NT_BUCKET_SIZE;
-		if (b[4] == NT_K_EMPTY)
+	uint32_t i = home(t, h);
+	for (uint32_t n = 0; n < t->nslots; n++, i = i + 1 == t->nslots ? 0 : i + 1) {
+		const uint8_t *sl = t->slots + (size_t)i * NT_SLOT_SIZE;
+		uint32_t ref = le32(sl + 4);
+		if (!ref)
 			return NULL;
-		if (le32(b) == h && b[4] == kind && b[5] == prefix && le16(b + 6) == len &&
-		    memcmp(t->pool + le32(b + 8), key, len) == 0)
-			return b;
+		if (le32(sl) != h)
+			continue;
+		const uint8_t *r = t->records + (size_t)(ref - 1) * 8;
+		if (r[4] == kind && r[5] == prefix && le16(r + 6) == len &&
+		    memcmp(r + NT_REC_HEADER, key, len) == 0)
+			return r;
 	}
 	return NULL;
 }
 
+static inline const uint8_t *rec_rows(const uint8_t *r)
+{
+	return r + NT_REC_HEADER + pad8(le16(r + 6));
+}
+
 /* Fields the request does not show (unseen method, NULL path) match: see
  * rule 5 in nt.h. */
-static bool row_match(const struct nt *t, const uint8_t *r, const struct nt_req *q)
+static bool row_match(const struct nt *t, const uint8_t *w, const struct nt_req *q)
 {
-	uint16_t np = le16(r + 18);
-	if (np) {
-		const uint8_t *pr = t->ports + (size_t)le32(r + 20) * NT_PORT_SIZE;
+	uint16_t np = le16(w + 6);
+	if (np == 1) {
+		if (q->port < le16(w + 12) || q->port > le16(w + 14))
+			return false;
+	} else if (np) {
+		const uint8_t *pr = t->ports + (size_t)le32(w + 12) * NT_PORT_SIZE;
 		bool ok = false;
 		for (uint16_t j = 0; j < np && !ok; j++, pr += NT_PORT_SIZE)
 			ok = q->port >= le16(pr) && q->port <= le16(pr + 2);
 		if (!ok)
 			return false;
 	}
-	uint32_t methods = le32(r + 8);
+	uint32_t methods = le32(w + 8);
 	if (methods && q->method != NT_METHOD_UNSEEN &&
 	    (q->method < 0 || q->method >= NT_M__COUNT || !(methods & (1u << q->method))))
 		return false;
-	uint16_t npaths = le16(r + 28);
+	uint16_t npaths = le16(w + 20);
 	if (npaths && q->path) {
-		const uint8_t *pp = t->paths + (size_t)le32(r + 24) * NT_PATH_SIZE;
+		const uint8_t *pp = t->paths + (size_t)le32(w + 16) * NT_PATH_SIZE;
 		for (uint16_t j = 0; j < npaths; j++, pp += NT_PATH_SIZE)
 			if (nt_glob_match((const char *)t->pool + le32(pp), le16(pp + 4), q->path,
 			                  q->path_len))
@@ -595,7 +757,7 @@ static bool constrained(const uint8_t *row, const struct nt_req *q)
 	uint32_t methods = le32(row + 8);
 	if (q->method == NT_METHOD_UNSEEN && methods && !(methods & (1u << NT_M_CONNECT)))
 		return true;
-	return !q->path && le16(row + 28) != 0;
+	return !q->path && le16(row + 20) != 0;
 }
 
 #define MAX_GROUPS 160 /* 1 + 126 suffixes of a 253-byte name; 129 prefixes */
@@ -610,16 +772,16 @@ static void decide(const struct nt *t, const struct groups *g, const struct nt_r
 {
 	uint32_t best = NT_NO_ROW, best_id = UINT32_MAX;
 	for (size_t i = 0; i < g->n; i++) {
-		const uint8_t *b = g->b[i];
-		uint32_t first = le32(b + 12), ndeny = le32(b + 16);
-		for (uint32_t k = first; k < first + ndeny; k++) {
-			const uint8_t *row = t->rows + (size_t)k * NT_ROW_SIZE;
-			if ((row[5] & NT_ROW_DENY) && row_match(t, row, q)) {
-				if (le32(row) < best_id) {
-					best_id = le32(row);
-					best = k;
+		const uint8_t *rec = g->b[i], *rows = rec_rows(rec);
+		uint32_t ndeny = le32(rec + 12);
+		for (uint32_t k = 0; k < ndeny; k++) {
+			const uint8_t *w = rows + (size_t)k * NT_ROW_SIZE;
+			if ((w[4] & NT_ROW_DENY) && row_match(t, w, q)) {
+				if (le32(w) < best_id) {
+					best_id = le32(w);
+					best = le32(rec + 16) + k;
 				}
-				break; /* the rest of this group has higher ids */
+				break; /* the rest of this record has higher ids */
 			}
 		}
 	}
@@ -629,23 +791,23 @@ static void decide(const struct nt *t, const struct groups *g, const struct nt_r
 		r->row = best;
 		return;
 	}
-	/* Allow rows.  With unseen fields, keep scanning a group past a
+	/* Allow rows.  With unseen fields, keep scanning a record past a
 	 * constrained match to learn whether an unconstrained row allows too. */
 	bool unseen = q->method == NT_METHOD_UNSEEN || !q->path, free_match = false;
 	for (size_t i = 0; i < g->n; i++) {
-		const uint8_t *b = g->b[i];
-		if ((b[4] == NT_K_V4 || b[4] == NT_K_V6) && b[5] < q->min_prefix)
+		const uint8_t *rec = g->b[i], *rows = rec_rows(rec);
+		if ((rec[4] == NT_K_V4 || rec[4] == NT_K_V6) && rec[5] < q->min_prefix)
 			continue;
-		uint32_t first = le32(b + 12), ndeny = le32(b + 16), count = le32(b + 20);
-		for (uint32_t k = first + ndeny; k < first + count; k++) {
-			const uint8_t *row = t->rows + (size_t)k * NT_ROW_SIZE;
-			if ((row[5] & NT_ROW_DENY) || !row_match(t, row, q))
+		uint32_t ndeny = le32(rec + 12), count = le32(rec + 8);
+		for (uint32_t k = ndeny; k < count; k++) {
+			const uint8_t *w = rows + (size_t)k * NT_ROW_SIZE;
+			if ((w[4] & NT_ROW_DENY) || !row_match(t, w, q))
 				continue;
-			if (le32(row) < best_id) {
-				best_id = le32(row);
-				best = k;
+			if (le32(w) < best_id) {
+				best_id = le32(w);
+				best = le32(rec + 16) + k;
 			}
-			if (!unseen || !constrained(row, q)) {
+			if (!unseen || !constrained(w, q)) {
 				free_match = true;
 				break;
 			}
@@ -666,45 +828,55 @@ static void lookup_addr(const struct nt *t, int kind, const uint8_t *addr,
 	g.n = 0;
 	size_t alen = kind == NT_K_V4 ? 4 : 16;
 	int maxp = kind == NT_K_V4 ? 32 : 128;
-	for (int p = maxp; p >= 0; p--) {
-		bool present = kind == NT_K_V4 ? (t->v4_prefixes >> p & 1)
-		                               : (t->v6_prefixes[p / 64] >> (p % 64) & 1);
-		if (!present)
-			continue;
-		uint8_t m[16];
-		memcpy(m, addr, alen);
+	uint8_t m[129][16];
+	uint32_t h[129];
+	int pl[129], n = 0;
+	/* Present prefix lengths only, longest first. */
+	for (int w = maxp / 64; w >= 0; w--) {
+		uint64_t bits = kind == NT_K_V4 ? t->v4_prefixes : t->v6_prefixes[w];
+		while (bits) {
+			int b = 63 - __builtin_clzll(bits);
+			bits &= ~(1ull << b);
+			int p = w * 64 + b;
+		memcpy(m[n], addr, alen);
 		size_t full = (size_t)p / 8;
 		if (full < alen) {
-			m[full] &= (uint8_t)(p % 8 ? 0xffu << (8 - p % 8) : 0);
-			memset(m + full + 1, 0, alen - full - 1);
+			m[n][full] &= (uint8_t)(p % 8 ? 0xffu << (8 - p % 8) : 0);
+			memset(m[n] + full + 1, 0, alen - full - 1);
 		}
-		const uint8_t *b = find(t, kind, (uint8_t)p, nt_hash(kind, (uint8_t)p, m, alen), m, alen);
+		h[n] = nt_hash(kind, (uint8_t)p, m[n], alen);
+		__builtin_prefetch(slot_at(t, h[n]));
+		pl[n++] = p;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		const uint8_t *b = find(t, kind, (uint8_t)pl[i], h[i], m[i], alen);
 		if (b && g.n < MAX_GROUPS)
 			g.b[g.n++] = b;
 	}
 	decide(t, &g, q, r);
 }
 
-static void lookup_name(const struct nt *t, const char *name, size_t n, const struct nt_req *q,
-                        struct nt_result *r)
+static void lookup_name(const struct nt *t, const char *name, size_t n,
+                        const struct suffixes *sx, const struct nt_req *q, struct nt_result *r)
 {
 	struct groups g;
 	g.n = 0;
 	const uint8_t *s = (const uint8_t *)name;
-	uint32_t h = FNV_OFFSET;
-	/* One pass from the end: at each '.', h is the hash state of the
-	 * suffix after it, which is exactly a wildcard key. */
-	for (size_t i = n; i-- > 0;) {
-		if (s[i] == '.') {
-			const uint8_t *b = find(t, NT_K_WILD, 0, hash_fin(h, NT_K_WILD, 0), s + i + 1,
-			                        n - i - 1);
-			if (b && g.n < MAX_GROUPS)
-				g.b[g.n++] = b;
-		}
-		h ^= s[i];
-		h *= FNV_PRIME;
+	/* Start every probe's memory access at once; they are independent. */
+	uint32_t hw[NT_NAME_MAX / 2 + 1], hn = hash_fin(sx->whole, NT_K_NAME, 0);
+	__builtin_prefetch(slot_at(t, hn));
+	for (unsigned k = 0; k < sx->n; k++) {
+		hw[k] = hash_fin(sx->h[k], NT_K_WILD, 0);
+		__builtin_prefetch(slot_at(t, hw[k]));
 	}
-	const uint8_t *b = find(t, NT_K_NAME, 0, hash_fin(h, NT_K_NAME, 0), s, n);
+	for (unsigned k = 0; k < sx->n; k++) {
+		size_t off = sx->off[k];
+		const uint8_t *b = find(t, NT_K_WILD, 0, hw[k], s + off, n - off);
+		if (b && g.n < MAX_GROUPS)
+			g.b[g.n++] = b;
+	}
+	const uint8_t *b = find(t, NT_K_NAME, 0, hn, s, n);
 	if (b && g.n < MAX_GROUPS)
 		g.b[g.n++] = b;
 	decide(t, &g, q, r);
@@ -714,14 +886,15 @@ void nt_lookup(const struct nt *t, const struct nt_req *q, struct nt_result *r)
 {
 	char norm[NT_NAME_MAX + 2];
 	size_t n;
+	struct suffixes sx;
 	memset(r, 0, sizeof(*r));
 	r->row = NT_NO_ROW;
-	r->host_kind = nt_host_parse(q->host, q->host_len, norm, sizeof(norm), &n, r->addr);
+	r->host_kind = classify(q->host, q->host_len, norm, NT_NAME_MAX + 2, &n, r->addr, false, &sx);
 	if (q->port == 0 || (q->path && q->path_len > NT_PATH_MAX))
 		return;
 	switch (r->host_kind) {
 	case NT_HOST_INVALID: return;
-	case NT_HOST_NAME: lookup_name(t, norm, n, q, r); return;
+	case NT_HOST_NAME: lookup_name(t, norm, n, &sx, q, r); return;
 	case NT_HOST_IPV4: lookup_addr(t, NT_K_V4, r->addr, q, r); return;
 	case NT_HOST_IPV6: lookup_addr(t, NT_K_V6, r->addr, q, r); return;
 	}
@@ -779,27 +952,34 @@ bool nt_check_addr(const struct nt *t, int family, const uint8_t *addr, uint16_t
 
 void nt_row(const struct nt *t, uint32_t i, struct nt_row *out)
 {
-	const uint8_t *r = t->rows + (size_t)i * NT_ROW_SIZE;
-	out->rule_id = le32(r);
-	out->kind = (enum nt_key_kind)r[4];
-	out->deny = r[5] & NT_ROW_DENY;
-	out->prefix = r[6];
-	out->methods = le32(r + 8);
-	out->host = t->pool + le32(r + 12);
-	out->host_len = le16(r + 16);
-	out->nports = le16(r + 18);
-	out->ports_first = le32(r + 20);
-	out->paths_first = le32(r + 24);
-	out->npaths = le16(r + 28);
-	out->src_len = le16(r + 30);
-	out->src = (const char *)t->pool + le32(r + 32);
-	out->line = le32(r + 36);
-	out->col = le32(r + 40);
+	const uint8_t *ri = t->rowinfo + (size_t)i * NT_ROWINFO_SIZE;
+	const uint8_t *rec = t->records + le32(t->recs + (size_t)le32(ri) * 4);
+	const uint8_t *w = rec_rows(rec) + (size_t)(i - le32(rec + 16)) * NT_ROW_SIZE;
+	out->rule_id = le32(w);
+	out->kind = (enum nt_key_kind)rec[4];
+	out->deny = w[4] & NT_ROW_DENY;
+	out->prefix = rec[5];
+	out->methods = le32(w + 8);
+	out->host = rec + NT_REC_HEADER;
+	out->host_len = le16(rec + 6);
+	out->nports = le16(w + 6);
+	out->ports = le32(w + 12);
+	out->paths_first = le32(w + 16);
+	out->npaths = le16(w + 20);
+	out->src = (const char *)t->pool + le32(ri + 4);
+	out->src_len = le16(ri + 8);
+	out->line = le32(ri + 12);
+	out->col = le32(ri + 16);
 }
 
 void nt_row_port(const struct nt *t, const struct nt_row *r, uint32_t j, uint16_t *lo, uint16_t *hi)
 {
-	const uint8_t *pr = t->ports + (size_t)(r->ports_first + j) * NT_PORT_SIZE;
+	if (r->nports == 1) {
+		*lo = (uint16_t)(r->ports & 0xffff);
+		*hi = (uint16_t)(r->ports >> 16);
+		return;
+	}
+	const uint8_t *pr = t->ports + (size_t)(r->ports + j) * NT_PORT_SIZE;
 	*lo = le16(pr);
 	*hi = le16(pr + 2);
 }

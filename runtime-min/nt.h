@@ -53,46 +53,57 @@
  *
  * ---- Format (little-endian, position-independent, version 1) -----------
  *
+ * Laid out for the lookup: a probe touches one 8-byte slot (the slots of a
+ * 100 000-row table stay in the L2 cache), and a hit one record holding the
+ * key and, right after it, every row for that key.  What only logs and
+ * `polc inspect` need (source positions) lives apart, in rowinfo.
+ *
  *   header, NT_HEADER_SIZE (80) bytes:
  *      0 u32 version          NT_VERSION
  *      4 u32 flags            NT_F_* (unknown bits refused)
- *      8 u32 nrows            rows
- *     12 u32 nbuckets         hash index slots, a power of two > nkeys
- *     16 u32 nkeys            non-empty slots
- *     20 u32 nports           port ranges
- *     24 u32 npaths           path globs
- *     28 u32 nbinds           bind ports
- *     32 u32 pool_len         string pool bytes
- *     36 u32 reserved         0
+ *      8 u32 nrows            rows, over all records
+ *     12 u32 nslots           hash index slots, > nkeys
+ *     16 u32 nkeys            records (one per distinct host key)
+ *     20 u32 rec_len          bytes of the record area, a multiple of 8
+ *     24 u32 nports           port ranges kept apart (rows with 2 or more)
+ *     28 u32 npaths           path globs
+ *     32 u32 nbinds           bind ports
+ *     36 u32 pool_len         string pool bytes
  *     40 u64 v4_prefixes      bit p: some IPv4 key has prefix length p (0..32)
  *     48 u64 v6_prefixes[3]   bit p of the 192-bit set: IPv6 prefix p (0..128)
  *     72 u64 reserved         0
- *   then the arrays, back to back, in this order (no stored offsets, so they
- *   cannot overlap; the payload ends exactly after the pool):
- *   rows      nrows x 48
- *      0 u32 rule_id     4 u8 kind (NT_K_*)   5 u8 flags (NT_ROW_DENY)
- *      6 u8 prefix       7 u8 0               8 u32 methods (NT_M_* bits, 0 = any)
- *     12 u32 host_off   16 u16 host_len       (pool: the key bytes, see below)
- *     18 u16 nports     20 u32 ports_first    (into the port ranges)
- *     24 u32 paths_first 28 u16 npaths        (into the path globs)
- *     30 u16 src_len    32 u32 src_off        (pool: source file name)
- *     36 u32 line       40 u32 col            44 u32 0
- *   buckets   nbuckets x 24: the hash index over host keys (open addressing,
- *             linear probing from hash & (nbuckets - 1); kind 0 = empty slot,
- *             then all 24 bytes are zero)
- *      0 u32 hash        4 u8 kind            5 u8 prefix      6 u16 len
- *      8 u32 data_off   (pool: key bytes)
- *     12 u32 row_first  16 u32 row_ndeny     20 u32 row_count
- *             A key is (kind, prefix, bytes): NAME the lower-case name,
- *             WILD the suffix after "*.", V4/V6 the address masked to the
- *             prefix (4 or 16 bytes).  Its rows are rows[row_first ..
- *             row_first+row_count): first the row_ndeny deny rows, then the
- *             allow rows, each part in ascending rule id.
- *   ports     nports x 4: u16 lo, u16 hi (1 <= lo <= hi)
- *   paths     npaths x 8: u32 off, u16 len, u16 0 (pool: the glob)
- *   binds     nbinds x 20: u16 port, u16 src_len, u32 rule_id, u32 src_off,
- *             u32 line, u32 col; ascending port, no duplicates
- *   pool      pool_len bytes
+ *   then these arrays, back to back (no stored offsets, so they cannot
+ *   overlap; the payload ends exactly after the pool):
+ *   slots    nslots x 8: u32 hash, u32 ref.  ref = record offset / 8 + 1,
+ *            0 = empty slot (then hash is 0 too).  Open addressing: a key
+ *            with hash h lives in slot (h * nslots) >> 32 (64-bit product)
+ *            or, when that is taken, in the next free one (wrapping at
+ *            nslots).  The writer keeps the load at or below 2/3.
+ *   recs     nkeys x 4: u32 offset of record k in the record area; records
+ *            are back to back in this order, and every used slot names one.
+ *   records  rec_len bytes; record k, 8-aligned:
+ *               0 u32 hash    4 u8 kind (NT_K_*)   5 u8 prefix   6 u16 key_len
+ *               8 u32 nrows  12 u32 ndeny         16 u32 first_row  20 u32 0
+ *              24 key bytes, zero-padded to a multiple of 8
+ *               then nrows rows of NT_ROW_SIZE (24): the ndeny deny rows
+ *               first, then the allow rows, each part in ascending rule id
+ *                  0 u32 rule_id   4 u8 flags (NT_ROW_DENY)  5 u8 0
+ *                  6 u16 nports    8 u32 methods (NT_M_* bits, 0 = any)
+ *                 12 u32 ports     nports 1: u16 lo, u16 hi, the range
+ *                                  itself; 2 or more: index of the first
+ *                                  range in `ports`; 0: any port
+ *                 16 u32 paths_first  20 u16 npaths   22 u16 0
+ *            A key is (kind, prefix, bytes): NAME the lower-case name, WILD
+ *            the suffix after "*.", V4/V6 the address masked to the prefix
+ *            (4 or 16 bytes).  Rows are numbered across records in record
+ *            order: record k holds rows first_row .. first_row + nrows - 1.
+ *   rowinfo  nrows x 20: u32 record index, u32 src_off, u16 src_len, u16 0,
+ *            u32 line, u32 col (pool: the source file of the row's rule)
+ *   ports    nports x 4: u16 lo, u16 hi (1 <= lo <= hi)
+ *   paths    npaths x 8: u32 off, u16 len, u16 0 (pool: the glob)
+ *   binds    nbinds x 20: u16 port, u16 src_len, u32 rule_id, u32 src_off,
+ *            u32 line, u32 col; ascending port, no duplicates
+ *   pool     pool_len bytes
  *
  * Key hash (nt_hash): 32-bit FNV-1a over the key bytes taken from the LAST
  * byte to the first, then mixed with kind and prefix.  Hashing names from
@@ -113,8 +124,10 @@
 
 #define NT_VERSION 1
 #define NT_HEADER_SIZE 80
-#define NT_ROW_SIZE 48
-#define NT_BUCKET_SIZE 24
+#define NT_SLOT_SIZE 8
+#define NT_REC_HEADER 24
+#define NT_ROW_SIZE 24
+#define NT_ROWINFO_SIZE 20
 #define NT_PORT_SIZE 4
 #define NT_PATH_SIZE 8
 #define NT_BIND_SIZE 20
@@ -147,9 +160,9 @@ enum {
 struct nt {
 	const uint8_t *base;
 	size_t len;
-	uint32_t flags, nrows, nbuckets, nkeys, nports, npaths, nbinds, pool_len;
+	uint32_t flags, nrows, nslots, nkeys, rec_len, nports, npaths, nbinds, pool_len;
 	uint64_t v4_prefixes, v6_prefixes[3];
-	const uint8_t *rows, *buckets, *ports, *paths, *binds, *pool;
+	const uint8_t *slots, *recs, *records, *rowinfo, *ports, *paths, *binds, *pool;
 };
 
 /* Checks the payload of a NETTABLE section and fills *t.  Returns 0, or -1
@@ -232,7 +245,7 @@ struct nt_row {
 	const uint8_t *host; /* key bytes (not NUL-terminated) */
 	uint16_t host_len;
 	uint16_t nports, npaths;
-	uint32_t ports_first, paths_first;
+	uint32_t ports, paths_first; /* ports: as stored (see the format) */
 	const char *src; /* not NUL-terminated */
 	uint16_t src_len;
 	uint32_t line, col;
