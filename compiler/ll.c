@@ -205,8 +205,10 @@ int ll_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out, ui
 			                ? "denying truncate(2) outside the write paths"
 			        : !strcmp(why, "net") ? "restricting TCP bind/connect (network section)"
 			                              : "isolating signals and abstract UNIX sockets "
-			                                "(process.scopes; set `scopes: []` to run on "
-			                                "older kernels without that isolation)";
+			                                "(on by default; `process: {scopes: []}` turns it "
+			                                "off for older kernels, but a process section "
+			                                "also makes seccomp deny every system call it does "
+			                                "not allow)";
 			diag_error(d, p->fs.min_abi_pos, E203,
 			           "min_abi %u is too low: %s needs Landlock ABI %u", p->fs.min_abi, what,
 			           need);
