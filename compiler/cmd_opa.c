@@ -1,4 +1,10 @@
-/* cmd_opa.c — `polc opa-cases CASEFILE.yaml...`: runs test cases written in
+/* cmd_opa.c — Rego commands.
+ *
+ * `polc query POLICY.rego net HOST PORT [METHOD [PATH]]` asks the Rego
+ * evaluator itself (cmd_query.c hands .rego sources here): the decision the
+ * compiled table must reproduce.
+ *
+ * `polc opa-cases CASEFILE.yaml...`: runs test cases written in
  * OPA's conformance format (open-policy-agent/opa v1/test/cases/testdata)
  * through polc's Rego evaluator.  One line per case:
  *   PASS note
@@ -262,6 +268,46 @@ static struct outcome run_case(struct arena *a, const struct rv *tc)
 			                                             rv_json(a, got))};
 	}
 	return o;
+}
+
+int rego_cmd_query(int npos, char **pos); /* called by cmd_query.c */
+int rego_cmd_query(int npos, char **pos)
+{
+	if (npos < 4 || npos > 6 || strcmp(pos[1], "net") != 0) {
+		polc_err("query", "a .rego policy answers net queries: POLICY.rego net HOST PORT "
+		                  "[METHOD [PATH]]");
+		return EXIT_USAGE;
+	}
+	char *end;
+	long port = strtol(pos[3], &end, 10);
+	if (*end || port < 1 || port > 65535) {
+		polc_err("query", "net needs HOST PORT [METHOD [PATH]] with PORT 1-65535");
+		return EXIT_USAGE;
+	}
+	struct arena *a = arena_new();
+	struct load_ctx c = {.a = a, .d = diag_sink_new(a)};
+	const char *pkg = NULL;
+	struct rego *r = rego_load(&c, pos[0], &pkg);
+	int st = EXIT_USAGE;
+	if (!r) {
+		polc_print_diags(c.d);
+	} else if (strcmp(pkg, "polc.network") != 0) {
+		polc_err("query", "%s: package %s is not polc.network", pos[0], pkg);
+	} else {
+		bool allowed;
+		struct rego_err err;
+		if (rego_net_decide(r, pkg, pos[2], (unsigned)port, npos > 4 ? pos[4] : NULL,
+		                    npos > 5 ? pos[5] : NULL, &allowed, &err) < 0) {
+			polc_err("query", "%s:%u:%u: %s: %s", err.pos.file ? err.pos.file : pos[0],
+			         err.pos.line, err.pos.col, err.code, err.msg);
+		} else {
+			printf("%s  (Rego evaluator: data.%s.allow and data.%s.deny)\n",
+			       allowed ? "allow" : "deny", pkg, pkg);
+			st = allowed ? EXIT_OK : EXIT_FINDINGS;
+		}
+	}
+	arena_free(a);
+	return st;
 }
 
 int cmd_opa_cases(int argc, char **argv)

@@ -13,7 +13,8 @@ static void help(FILE *f)
 {
 	fputs("usage: polc query ARTIFACT syscall NAME [ARG0 ... ARG5] [--arch ARCH]\n"
 	      "       polc query ARTIFACT fs PATH ACCESS[,ACCESS...]\n"
-	      "       polc query ARTIFACT net HOST PORT [METHOD [PATH]]\n\n"
+	      "       polc query ARTIFACT net HOST PORT [METHOD [PATH]]\n"
+	      "       polc query POLICY.rego net HOST PORT [METHOD [PATH]]\n\n"
 	      "Print the decision and the rule that made it.  ACCESS is read, write, exec\n"
 	      "or a Landlock right (read_file, make_reg, ...).\n"
 	      "exit: 0 allowed, 1 denied, 2 error\n",
@@ -64,6 +65,8 @@ static void print_decision(const struct artfile *f, const struct decision *d)
 	putchar('\n');
 }
 
+int rego_cmd_query(int npos, char **pos); /* cmd_opa.c: .rego sources */
+
 int cmd_query(int argc, char **argv)
 {
 	static const struct option opts[] = {{"arch", required_argument, 0, 'a'},
@@ -98,6 +101,10 @@ int cmd_query(int argc, char **argv)
 		help(stderr);
 		return EXIT_USAGE;
 	}
+	/* A Rego source is asked through its evaluator (cmd_opa.c). */
+	size_t plen = strlen(pos[0]);
+	if (plen > 5 && strcmp(pos[0] + plen - 5, ".rego") == 0)
+		return rego_cmd_query(npos, pos);
 	if (sodium_init() < 0)
 		return EXIT_USAGE;
 	struct artfile f;

@@ -55,8 +55,14 @@ int rego_eval_path(struct rego *r, const char *path, const struct rv *input,
 
 /* ---- lowering (rego_lower.c) ------------------------------------------------- */
 
+/* Reads, parses and compiles the policy at path with its data files (as
+ * rego_parse does, without lowering); *pkg gets its package ("polc.network").
+ * NULL after diagnostics. */
+struct rego *rego_load(struct load_ctx *c, const char *path, const char **pkg);
+
 /* The network decision of the policy's entry point for one request, as the
- * evaluator computes it: allowed iff `allow` is true and `deny` is empty. */
+ * evaluator computes it: allowed iff `allow` is true and `deny` is empty.
+ * method / path may be NULL (not seen: input has no such field). */
 int rego_net_decide(struct rego *r, const char *pkg, const char *host, unsigned port,
                     const char *method, const char *path, bool *allowed, struct rego_err *err);
 

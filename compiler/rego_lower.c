@@ -798,11 +798,22 @@ int rego_net_decide(struct rego *r, const char *pkg, const char *host, unsigned 
                     const char *method, const char *path, bool *allowed, struct rego_err *err)
 {
 	struct arena *a = r->eval_a ? r->eval_a : r->a;
-	const struct rv *ks[4] = {rv_cstr(a, "host"), rv_cstr(a, "method"), rv_cstr(a, "path"),
-	                          rv_cstr(a, "port")};
-	const struct rv *vs[4] = {rv_cstr(a, host), rv_cstr(a, method ? method : ""),
-	                          rv_cstr(a, path ? path : "/"), rv_num(a, port)};
-	const struct rv *input = rv_object(a, ks, vs, 4);
+	/* a request that does not show its method or path (a tunnel) has none */
+	const struct rv *ks[4], *vs[4];
+	size_t n = 0;
+	ks[n] = rv_cstr(a, "host");
+	vs[n++] = rv_cstr(a, host);
+	ks[n] = rv_cstr(a, "port");
+	vs[n++] = rv_num(a, port);
+	if (method) {
+		ks[n] = rv_cstr(a, "method");
+		vs[n++] = rv_cstr(a, method);
+	}
+	if (path) {
+		ks[n] = rv_cstr(a, "path");
+		vs[n++] = rv_cstr(a, path);
+	}
+	const struct rv *input = rv_object(a, ks, vs, n);
 	const struct rv *allow = NULL, *deny = NULL;
 	*allowed = false;
 	char p[300];
@@ -1106,6 +1117,30 @@ static const char *pkg_string(struct arena *a, const struct rg_module *m)
 		rstr_add(&s, p->u.list.elems[i]->u.str.s, p->u.list.elems[i]->u.str.len);
 	}
 	return s.p;
+}
+
+struct rego *rego_load(struct load_ctx *c, const char *path, const char **pkg)
+{
+	size_t len;
+	char *text = load_slurp(c->a, path, &len);
+	if (!text) {
+		diag_error(c->d, src_file(path), E500, "cannot read: %s", strerror(errno));
+		return NULL;
+	}
+	diag_source(c->d, path, text, len);
+	struct lower L = {.c = c, .a = c->a, .d = c->d, .file = path};
+	struct rg_module *m = rego_parse_module(c->a, c->d, path, text, len);
+	if (!m)
+		return NULL;
+	L.p = ir_policy_new(c->a);
+	const struct rv *data = load_data(&L);
+	struct rego *r = rego_new(c->a, c->d);
+	rego_add_module(r, m);
+	rego_set_data(r, data);
+	if (L.failed || rego_compile(r, NULL) < 0)
+		return NULL;
+	*pkg = pkg_string(c->a, m);
+	return r;
 }
 
 struct ir_policy *rego_parse(struct load_ctx *c, const char *path, const char *text, size_t len)
