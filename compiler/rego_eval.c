@@ -29,7 +29,7 @@ enum { K_MORE = 0, K_STOP = 1, K_ERR = -1 };
 /* Evaluation may recurse this many bytes of C stack before it gives up:
  * hostile policies must get an error, not a crash. */
 #define EV_STACK_LIMIT (3u << 20)
-#define EV_STEP_LIMIT 20000000ul
+#define EV_STEP_LIMIT 5000000ul
 
 struct memo {
 	unsigned char state; /* 0 unknown, 1 computing, 2 done */
