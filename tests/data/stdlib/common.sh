@@ -48,7 +48,7 @@ sb() {
 
 # A TCP listener on loopback outside the sandbox, for the connect check.
 listener() {
-	python3 -c '
+	exec /usr/bin/python3 -c '
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
 print(s.getsockname()[1], flush=True)
@@ -98,6 +98,7 @@ escapes() {
 	# a loopback service of the host is out of reach
 	local port
 	exec 9< <(listener)
+	local lpid=$!
 	read -r port <&9
 	check "control: connect to a host loopback service" ok "$PROBE" tcp-connect "$port"
 	local got
@@ -107,6 +108,7 @@ escapes() {
 	*) fail "$n: connect to a host loopback service" "got '$got'" ;;
 	esac
 	exec 9<&-
+	kill "$lpid" 2>/dev/null
 	# setuid files: refused by seccomp even for root
 	cp /bin/true "$W/ws/suid-$n"
 	sb "$n" /bin/chmod 4755 "$W/ws/suid-$n" >/dev/null 2>&1
