@@ -1173,6 +1173,92 @@ static void order_body(struct safety *sf, struct rg_body *b, struct vset *bound,
 	memcpy(b->lits, out, n * sizeof(*out));
 }
 
+/* ---- patterns must be constant ----------------------------------------------- */
+
+static bool mentions_input(const struct rg_term *t)
+{
+	if (!t)
+		return false;
+	switch (t->kind) {
+	case RG_T_VAR: return t->u.var.res == RG_V_INPUT;
+	case RG_T_REF:
+	case RG_T_ARRAY:
+	case RG_T_SET:
+	case RG_T_CALL:
+		for (size_t i = 0; i < t->u.list.n; i++)
+			if (mentions_input(t->u.list.elems[i]))
+				return true;
+		return false;
+	case RG_T_OBJECT:
+		for (size_t i = 0; i < t->u.obj.n; i++)
+			if (mentions_input(t->u.obj.keys[i]) || mentions_input(t->u.obj.vals[i]))
+				return true;
+		return false;
+	default: return false;
+	}
+}
+
+static void check_patterns_body(struct rego *r, const struct rg_body *b);
+
+/* regex.match takes a string constant; glob.match a pattern not computed
+ * from input: a policy's patterns are fixed when it is compiled. */
+static void check_patterns(struct rego *r, const struct rg_term *t)
+{
+	if (!t)
+		return;
+	switch (t->kind) {
+	case RG_T_CALL:
+		if (t->bi && t->bi->const_arg && (size_t)t->bi->const_arg < t->u.list.n) {
+			const struct rg_term *a = t->u.list.elems[t->bi->const_arg];
+			if (strcmp(t->bi->name, "regex.match") == 0 && !(a->cv && a->cv->kind == RV_STR))
+				rc_error(r, a->pos, "unsupported", true,
+				         "regex.match needs a constant pattern (a string literal), not `%s`",
+				         rg_term_str(r->a, a));
+			else if (mentions_input(a))
+				rc_error(r, a->pos, "unsupported", true,
+				         "%s: the pattern `%s` is computed from input; patterns must be "
+				         "known when the policy is compiled",
+				         t->bi->name, rg_term_str(r->a, a));
+		}
+		/* fallthrough */
+	case RG_T_REF:
+	case RG_T_ARRAY:
+	case RG_T_SET:
+		for (size_t i = 0; i < t->u.list.n; i++)
+			check_patterns(r, t->u.list.elems[i]);
+		return;
+	case RG_T_OBJECT:
+		for (size_t i = 0; i < t->u.obj.n; i++) {
+			check_patterns(r, t->u.obj.keys[i]);
+			check_patterns(r, t->u.obj.vals[i]);
+		}
+		return;
+	case RG_T_ACOMP:
+	case RG_T_SCOMP:
+	case RG_T_OCOMP:
+		check_patterns(r, t->u.comp.key);
+		check_patterns(r, t->u.comp.val);
+		check_patterns_body(r, &t->u.comp.body);
+		return;
+	default: return;
+	}
+}
+
+static void check_patterns_body(struct rego *r, const struct rg_body *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct rg_lit *l = b->lits[i];
+		check_patterns(r, l->a);
+		check_patterns(r, l->b);
+		check_patterns(r, l->key);
+		check_patterns(r, l->val);
+		check_patterns(r, l->dom);
+		for (size_t j = 0; j < l->nwiths; j++)
+			check_patterns(r, l->withs[j].value);
+		check_patterns_body(r, &l->body);
+	}
+}
+
 /* ---- rules ------------------------------------------------------------------- */
 
 static void compile_chain(struct rego *r, struct rg_module *m, struct rg_rule *ru)
@@ -1196,6 +1282,11 @@ static void compile_chain(struct rego *r, struct rg_module *m, struct rg_rule *r
 		fold_body(r, &e->body);
 		for (size_t i = 0; i < e->nargs; i++)
 			fold(r, e->args[i]);
+	}
+	for (struct rg_rule *e = ru; e; e = e->els) {
+		check_patterns(r, e->key);
+		check_patterns(r, e->value);
+		check_patterns_body(r, &e->body);
 	}
 	if (ru->is_default) {
 		if (ru->value && !ru->value->cv)
@@ -1236,6 +1327,7 @@ int rc_compile_query(struct rego *r, struct rg_body *q, const char ***names, int
 	unsigned before = r->nerr;
 	resolve_body(&c, NULL, q, NULL, 0, NULL);
 	fold_body(r, q);
+	check_patterns_body(r, q);
 	struct safety sf = {r, &c, c.nslots};
 	struct vset bound = vs_new(r->a, c.nslots);
 	order_body(&sf, q, &bound, NULL);

@@ -281,6 +281,8 @@ START_TEST(outside_the_subset)
 		{"package t\np if { true with f as 2 }\nf(x) := 1\n", "with f"},
 		{"package t\np := $\"x\"\n", "template strings"},
 		{"package t\np.q[x].r := 1 if { x := 1 }\n", "last element"},
+		{"package t\np if { x := \"a\"; regex.match(x, \"a\") }\n", "constant pattern"},
+		{"package t\np if { glob.match(input.g, [], \"a\") }\n", "computed from input"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ck_assert_int_eq(compile(&e, cases[i][0]), -1);
