@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "artfile.h"
+#include "subject.h"
 #include "cmd.h"
 
 static void help(FILE *f)
@@ -54,10 +56,10 @@ static int parse_u64(const char *s, uint64_t *v)
 	return errno || *end || end == s ? -1 : 0;
 }
 
-static void print_decision(const struct artfile *f, const struct decision *d)
+static void print_decision(const struct meta *m, const struct decision *d)
 {
 	printf("%s", d->text);
-	const struct meta_rule *r = meta_rule(&f->meta, d->rule_id);
+	const struct meta_rule *r = meta_rule(m, d->rule_id);
 	if (r)
 		printf("  (rule #%u: %s at %s:%u:%u)", r->id, r->text, r->file, r->line, r->col);
 	else
@@ -107,10 +109,18 @@ int cmd_query(int argc, char **argv)
 		return rego_cmd_query(npos, pos);
 	if (sodium_init() < 0)
 		return EXIT_USAGE;
-	struct artfile f;
+	/* An artifact is asked directly; a policy is compiled in memory first,
+	 * so the answer still comes from the generated programs. */
+	struct arena *a = arena_new();
+	struct load_ctx lc = {.a = a, .d = diag_sink_new(a)};
+	struct subject f;
 	char err[512];
-	if (artfile_open(&f, pos[0], err, sizeof(err)) < 0) {
-		polc_err("query", "%s", err);
+	if (subject_open(&f, &lc, pos[0], true, err, sizeof(err)) < 0) {
+		if (diag_count(lc.d))
+			polc_print_diags(lc.d);
+		else
+			polc_err("query", "%s", err);
+		arena_free(a);
 		return EXIT_USAGE;
 	}
 	struct decision d;
@@ -160,10 +170,12 @@ int cmd_query(int argc, char **argv)
 		polc_err("query", "%s", err);
 		goto usage;
 	}
-	print_decision(&f, &d);
-	artfile_free(&f);
+	print_decision(&f.meta, &d);
+	subject_free(&f);
+	arena_free(a);
 	return d.allowed ? EXIT_OK : EXIT_FINDINGS;
 usage:
-	artfile_free(&f);
+	subject_free(&f);
+	arena_free(a);
 	return EXIT_USAGE;
 }
