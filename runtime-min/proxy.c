@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,7 +44,9 @@
 #define PX_LINGER_MS 2000
 #define PX_DISCARD_MAX (64 * 1024)
 #define PX_BODY_CHUNK (16 * 1024)
-#define PX_PIPE_BYTES (64 * 1024)
+#define PX_PIPE_BYTES (64 * 1024)    /* a new pipe's capacity */
+#define PX_PIPE_BIG (1024 * 1024)    /* what a busy tunnel's pipe grows to */
+#define PX_PIPE_GROW_AFTER 8         /* times full before growing */
 #define PX_ACCEPT_PAUSE_MS 100
 #define PX_REASON_MAX 640
 
@@ -64,9 +67,10 @@ struct obuf {
 /* One direction of a relay: bytes wait in a pipe between splices. */
 struct pdir {
 	int pr, pw;
-	size_t inpipe;
+	size_t inpipe, cap;
 	bool full; /* the last splice into the pipe found it full */
 	bool eof, shut;
+	unsigned fulls; /* how often it filled up: bulk transfers get a bigger pipe */
 };
 
 struct job {
@@ -480,21 +484,37 @@ static ssize_t splice_step(int from, int to, size_t len)
 	}
 }
 
+/* A pipe that keeps filling up carries a bulk transfer: give it room for
+ * more than 64 KiB, so the proxy wakes up less often per byte.  Only busy
+ * pipes grow, so idle tunnels cost no more memory; when the kernel refuses
+ * (per-user pipe limits) the pipe simply stays small. */
+static void dir_filled(struct pdir *d)
+{
+	if (++d->fulls != PX_PIPE_GROW_AFTER)
+		return;
+	int sz = fcntl(d->pw, F_SETPIPE_SZ, PX_PIPE_BIG);
+	if (sz > 0 && (size_t)sz > d->cap)
+		d->cap = (size_t)sz;
+}
+
 /* Source to pipe, when the source reported readiness. */
 static int dir_fill(struct pdir *d, int src, bool ready)
 {
-	if (!ready || d->eof || d->full || d->inpipe >= PX_PIPE_BYTES)
+	if (!ready || d->eof || d->full || d->inpipe >= d->cap)
 		return 0;
-	ssize_t n = splice_step(src, d->pw, PX_PIPE_BYTES - d->inpipe);
+	ssize_t n = splice_step(src, d->pw, d->cap - d->inpipe);
 	if (n > 0) {
 		d->inpipe += (size_t)n;
+		if (d->inpipe >= d->cap)
+			dir_filled(d);
 		return 1;
 	}
 	if (n == 0)
 		d->eof = true;
-	else if (n == -1 && d->inpipe > 0)
+	else if (n == -1 && d->inpipe > 0) {
 		d->full = true; /* readable but the pipe took nothing */
-	else if (n == -2)
+		dir_filled(d);
+	} else if (n == -2)
 		return -1;
 	return 0;
 }
@@ -705,12 +725,12 @@ static void pump(struct conn *c, uint32_t cev, uint32_t uev)
 	if (c->sniff)
 		cm |= c->uout.len < 3 ? EPOLLIN : 0;
 	else if (c->tunnel)
-		cm |= !c->c2u.eof && !c->c2u.full && c->c2u.inpipe < PX_PIPE_BYTES ? EPOLLIN : 0;
+		cm |= !c->c2u.eof && !c->c2u.full && c->c2u.inpipe < c->c2u.cap ? EPOLLIN : 0;
 	else if (!c->c_eof && !obuf_pending(&c->uout) && c->discarded < PX_DISCARD_MAX)
 		cm |= EPOLLIN;
 	if (obuf_pending(&c->cout) || c->u2c.inpipe)
 		cm |= EPOLLOUT;
-	if (cout_done && !c->sniff && !c->u2c.eof && !c->u2c.full && c->u2c.inpipe < PX_PIPE_BYTES)
+	if (cout_done && !c->sniff && !c->u2c.eof && !c->u2c.full && c->u2c.inpipe < c->u2c.cap)
 		um |= EPOLLIN;
 	if (!c->sniff && (obuf_pending(&c->uout) || c->c2u.inpipe))
 		um |= EPOLLOUT;
@@ -733,8 +753,8 @@ static void on_connected(struct conn *c)
 		reply(c, 503, "the proxy is out of descriptors");
 		return;
 	}
-	c->u2c = (struct pdir){.pr = pb[0], .pw = pb[1]};
-	c->c2u = (struct pdir){.pr = pa[0], .pw = pa[1], .eof = c->c_eof};
+	c->u2c = (struct pdir){.pr = pb[0], .pw = pb[1], .cap = PX_PIPE_BYTES};
+	c->c2u = (struct pdir){.pr = pa[0], .pw = pa[1], .cap = PX_PIPE_BYTES, .eof = c->c_eof};
 	if (c->tunnel) {
 		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 		if (obuf_set(&c->cout, ok, sizeof(ok) - 1, 0) < 0) {
@@ -747,6 +767,8 @@ static void on_connected(struct conn *c)
 	set_deadline(c, c->sniff ? p->head_ms : p->idle_ms);
 	pump(c, 0, 0);
 }
+
+static void on_dial(struct conn *c);
 
 static void dial_next(struct conn *c)
 {
@@ -766,12 +788,15 @@ static void dial_next(struct conn *c)
 			c->ufd = fd;
 			c->ureg = false;
 			c->st = C_DIAL;
-			if (watch(c, SIDE_UP, EPOLLOUT) < 0) {
-				relay_abort(c, "epoll_ctl failed");
+			/* Nearby upstreams (loopback, the same host) are often
+			 * connected already: skip a trip through epoll. */
+			struct pollfd pf = {fd, POLLOUT, 0};
+			if (r == 0 || (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLOUT | POLLERR | POLLHUP)))) {
+				on_dial(c);
 				return;
 			}
-			if (r == 0)
-				on_connected(c);
+			if (watch(c, SIDE_UP, EPOLLOUT) < 0)
+				relay_abort(c, "epoll_ctl failed");
 			return;
 		}
 		c->last_err = errno;
@@ -1165,6 +1190,8 @@ static void on_accept(struct px *p)
 		set_deadline(c, p->head_ms);
 		if (watch(c, SIDE_CLIENT, EPOLLIN) < 0)
 			conn_close(c);
+		else
+			read_head(c); /* the request often arrived with the connection */
 	}
 }
 

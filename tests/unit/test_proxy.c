@@ -695,6 +695,15 @@ START_TEST(literal_name_and_loopback)
 	fd = tunnel(&f, t, head, sizeof(head));
 	ck_assert_int_eq(status_of(head), 403);
 	close(fd);
+	/* Spellings of 127.0.0.1 that resolvers accept are not names here. */
+	const char *tricks[] = {"2130706433", "0x7f000001", "127.1", "0177.0.0.1", "[::ffff:7f00:1]"};
+	for (size_t i = 0; i < sizeof(tricks) / sizeof(tricks[0]); i++) {
+		snprintf(t, sizeof(t), "%s:%u", tricks[i], echo->port);
+		fd = tunnel(&f, t, head, sizeof(head));
+		ck_assert_msg(status_of(head) == 400 || status_of(head) == 403, "%s: %s", tricks[i], head);
+		close(fd);
+	}
+	ck_assert_int_eq(echo->accepted, 0);
 	const char *lg = slurp_log(&f);
 	ck_assert_ptr_nonnull(strstr(lg, "localhost resolves to 127.0.0.1 is a loopback address"));
 	proxy_stop(&f);
