@@ -42,6 +42,37 @@ static void comment(FILE *out, const char *prefix, const char *s)
 	fputc('\n', out);
 }
 
+/* A flow list of syscall names after `lead` (e.g. "  allow: "), wrapped
+ * under its first item so lines stay near 100 columns. */
+struct flow {
+	FILE *out;
+	size_t col, indent, n;
+};
+
+static void flow_start(struct flow *f, FILE *out, const char *lead)
+{
+	fputs(lead, out);
+	fputc('[', out);
+	*f = (struct flow){out, strlen(lead) + 1, strlen(lead) + 1, 0};
+}
+
+static void flow_item(struct flow *f, const char *s)
+{
+	size_t len = strlen(s);
+	if (f->n && f->col + 2 + len > 98) {
+		fprintf(f->out, ",\n%*s", (int)f->indent, "");
+		f->col = f->indent;
+	} else if (f->n) {
+		fputs(", ", f->out);
+		f->col += 2;
+	}
+	fputs(s, f->out);
+	f->col += len;
+	f->n++;
+}
+
+static void flow_end(struct flow *f) { fputs("]\n", f->out); }
+
 /* ---- filesystem ---------------------------------------------------------------- */
 
 enum { G_READ, G_EXEC, G_WRITE, G_RULE, G__N };
@@ -194,10 +225,25 @@ static void cond(FILE *out, const struct ir_arg_cond *c)
 	fputs("}\n", out);
 }
 
+static bool same_conds(const struct ir_sys_rule *a, const struct ir_sys_rule *b)
+{
+	if (a->nconds != b->nconds)
+		return false;
+	for (size_t i = 0; i < a->nconds; i++) {
+		const struct ir_arg_cond *x = &a->conds[i], *y = &b->conds[i];
+		if (x->index != y->index || x->op != y->op || x->mask != y->mask ||
+		    x->nvalues != y->nvalues ||
+		    memcmp(x->values, y->values, x->nvalues * sizeof(*x->values)) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Rules written as one `syscalls:` list: the same conditions and action. */
 static bool same_rule(const struct ir_sys_rule *a, const struct ir_sys_rule *b)
 {
-	return a->conds == b->conds && a->nconds == b->nconds &&
-	       a->action.kind == b->action.kind && a->action.errno_val == b->action.errno_val;
+	return a->action.kind == b->action.kind && a->action.errno_val == b->action.errno_val &&
+	       same_conds(a, b);
 }
 
 static void write_proc(const struct ir_policy *p, FILE *out)
@@ -241,14 +287,12 @@ static void write_proc(const struct ir_policy *p, FILE *out)
 	}
 	for (int g = 0; g < norder; g++) {
 		if (order[g] != G_RULE) {
-			fprintf(out, "  %s: [", order[g] == G_READ ? "allow" : "deny");
-			bool first = true;
+			struct flow f;
+			flow_start(&f, out, order[g] == G_READ ? "  allow: " : "  deny: ");
 			for (size_t i = 0; i < pr->nrules; i++)
-				if (group[i] == order[g]) {
-					fprintf(out, "%s%s", first ? "" : ", ", pr->rules[i].syscall);
-					first = false;
-				}
-			fputs("]\n", out);
+				if (group[i] == order[g])
+					flow_item(&f, pr->rules[i].syscall);
+			flow_end(&f);
 			continue;
 		}
 		fputs("  rules:\n", out);
@@ -258,16 +302,18 @@ static void write_proc(const struct ir_policy *p, FILE *out)
 				i++;
 				continue;
 			}
-			/* Consecutive rules that came from one `syscalls:` list. */
+			/* Consecutive rules with the same conditions and action share
+			 * one `syscalls:` list (under rules: every action is explicit,
+			 * whatever list a rule came from). */
 			size_t j = i + 1;
 			while (j < pr->nrules && (!grouped || group[j] == G_RULE) &&
-			       pr->rules[j].origin == IR_SYS_RULE && r->origin == IR_SYS_RULE &&
 			       same_rule(r, &pr->rules[j]))
 				j++;
-			fputs("    - syscalls: [", out);
+			struct flow f;
+			flow_start(&f, out, "    - syscalls: ");
 			for (size_t k = i; k < j; k++)
-				fprintf(out, "%s%s", k > i ? ", " : "", pr->rules[k].syscall);
-			fputs("]\n", out);
+				flow_item(&f, pr->rules[k].syscall);
+			flow_end(&f);
 			if (r->nconds) {
 				fputs("      args:\n", out);
 				for (size_t k = 0; k < r->nconds; k++)
