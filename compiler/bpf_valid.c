@@ -246,6 +246,8 @@ static int u64cmp(const void *x, const void *y)
 
 static void vuniq(struct vals *s)
 {
+	if (s->n < 2)
+		return;
 	qsort(s->v, s->n, sizeof(*s->v), u64cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < s->n; i++)

@@ -335,7 +335,8 @@ json_t *oci_export(const struct art *a, char *warn, size_t warnlen, char *err, s
 	}
 	/* Same name, same decision on several ABIs/hosts: once, with the
 	 * hosts it holds on. */
-	qsort(all.v, all.n, sizeof(*all.v), name_cmp);
+	if (all.n > 1)
+		qsort(all.v, all.n, sizeof(*all.v), name_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < all.n; i++) {
 		if (u && strcmp(all.v[u - 1].name, all.v[i].name) == 0 &&
@@ -371,7 +372,8 @@ json_t *oci_export(const struct art *a, char *warn, size_t warnlen, char *err, s
 			all.v[k].arches = 0;
 		i = j;
 	}
-	qsort(all.v, all.n, sizeof(*all.v), ent_cmp);
+	if (all.n > 1)
+		qsort(all.v, all.n, sizeof(*all.v), ent_cmp);
 
 	action_json(root, def, "defaultAction", "defaultErrnoRet");
 	json_object_set_new(root, "archMap", archmap);
