@@ -460,6 +460,15 @@ static bool exact_host(struct lower *L, const struct pc *c, const struct rv *v, 
 	int fam;
 	unsigned prefix;
 	if (!strchr(s, '/') && rg_parse_cidr(s, &fam, h.addr, &prefix)) {
+		char canon[64];
+		inet_ntop(fam == 4 ? AF_INET : AF_INET6, h.addr, canon, sizeof(canon));
+		if (strcmp(canon, s) != 0) {
+			lerr(L, c->pos,
+			     "`%s`: input.host carries an IP address in canonical form (`%s`), so `%s` "
+			     "never matches; write `%s`",
+			     pc_text(c), canon, s, canon);
+			return false;
+		}
 		h.kind = fam == 4 ? IR_HOST_IPV4 : IR_HOST_IPV6;
 		h.prefix = (uint8_t)prefix;
 		h.host = s;
