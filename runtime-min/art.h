@@ -31,7 +31,9 @@
  * Section payloads:
  *   META      UTF-8 JSON object (see polc-artifact.5): name, compiler, sources,
  *             rules [{id, domain, file, line, col, text}].
- *   SECCOMP   u32 arch, u32 flags, u32 insn_count, insn_count x 8-byte
+ *   SECCOMP   u32 arch, u32 flags (SECCOMP_FILTER_FLAG_* for seccomp(2); runmin
+ *             accepts only LOG and SPEC_ALLOW and refuses any other bit),
+ *             u32 insn_count, insn_count x 8-byte
  *             sock_filter {u16 code, u8 jt, u8 jf, u32 k}, then u32 map_count
  *             and map_count x {u32 insn_index, u32 rule_id}: which rule each
  *             RET instruction comes from (for disassembly and queries).
