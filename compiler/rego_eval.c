@@ -585,18 +585,53 @@ struct keyc {
 	struct cursor cur;
 };
 
+static int ref_key_sym(struct ev *e, struct keyc *kc, const struct rv *key, const struct rv *v);
+
 static int ref_key_node(struct ev *e, const struct rv *key, void *p)
 {
 	struct keyc *kc = p;
+	if (rv_is_partial(key)) {
+		/* base data only (no rules below): index it like a value */
+		if (key->kind == RV_SYM && e->partial && !kc->cur.n->nkids && kc->cur.base)
+			return ref_key_sym(e, kc, key, kc->cur.base);
+		return need_concrete(e, kc->rc->ref, "indexes rules with a value from input");
+	}
 	struct cursor next;
 	if (!node_child(e, kc->cur, key, &next))
 		return K_MORE;
 	return ref_walk(e, kc->rc, kc->i + 1, next);
 }
 
+/* Partial mode: doc[input.field] over a known collection — one branch per
+ * key, under the constraint input.field == key. */
+static int ref_key_sym(struct ev *e, struct keyc *kc, const struct rv *key, const struct rv *v)
+{
+	size_t cnt = v->kind == RV_OBJECT ? v->u.obj.n
+	             : (v->kind == RV_ARRAY || v->kind == RV_SET) ? v->u.arr.n
+	                                                         : 0;
+	for (size_t j = 0; j < cnt; j++) {
+		const struct rv *k = v->kind == RV_OBJECT  ? v->u.obj.keys[j]
+		                     : v->kind == RV_ARRAY ? rv_num(e->a, (double)j)
+		                                           : v->u.arr.items[j];
+		const struct rv *child = v->kind == RV_OBJECT  ? v->u.obj.vals[j]
+		                         : v->kind == RV_ARRAY ? v->u.arr.items[j]
+		                                               : k;
+		if (push_pc(e, kc->rc->ref, key->u.sym.path, PC_EQ, false, k, NULL) < 0)
+			return K_ERR;
+		struct cursor next = {.v = child};
+		int r = ref_walk(e, kc->rc, kc->i + 1, next);
+		e->ncons--;
+		if (r != K_MORE)
+			return r;
+	}
+	return K_MORE;
+}
+
 static int ref_key_value(struct ev *e, const struct rv *key, void *p)
 {
 	struct keyc *kc = p;
+	if (key->kind == RV_SYM && e->partial)
+		return ref_key_sym(e, kc, key, kc->cur.v);
 	if (rv_is_partial(key))
 		return need_concrete(e, kc->rc->ref, "indexes a document with a value from input");
 	const struct rv *v = index_value(e, kc->cur.v, key);

@@ -450,6 +450,27 @@ START_TEST(lower_helpers_and_functions)
 }
 END_TEST
 
+START_TEST(lower_lookup_by_input)
+{
+	/* data keyed by host: one branch per key, under input.host == key */
+	struct low l;
+	struct ir_policy *p = lower(&l,
+	                            "package polc.network\n"
+	                            "allow if { some p in data.svc[input.host]; input.port == p }\n"
+	                            "allow if data.ok[input.host]\n",
+	                            "svc: {a.example: [443], b.example: [22, 2222]}\n"
+	                            "ok: {c.example: true, d.example: false}\n");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->net.nrules, 4);
+	ck_assert_str_eq(p->net.rules[0].host, "a.example");
+	ck_assert_uint_eq(p->net.rules[0].ports[0].lo, 443);
+	ck_assert_str_eq(p->net.rules[1].host, "b.example");
+	ck_assert_uint_eq(p->net.rules[2].ports[0].lo, 2222);
+	ck_assert_str_eq(p->net.rules[3].host, "c.example"); /* d.example maps to false */
+	lower_free(&l);
+}
+END_TEST
+
 START_TEST(check_catches_a_wrong_row)
 {
 	struct low l;
@@ -498,6 +519,7 @@ static Suite *suite(void)
 	tcase_add_test(t, lower_network_rows);
 	tcase_add_test(t, lower_refusals);
 	tcase_add_test(t, lower_helpers_and_functions);
+	tcase_add_test(t, lower_lookup_by_input);
 	tcase_add_test(t, check_catches_a_wrong_row);
 	suite_add_tcase(s, t);
 	return s;
