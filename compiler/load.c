@@ -74,8 +74,9 @@ static bool has_suffix(const char *s, const char *suf)
 
 /* Directories searched for stdlib policy names, in order: $POLC_STDLIB
  * (colon-separated), the source tree next to the binary (build/polc ->
- * ./stdlib-policies), then the installed data directory.  Returns the
- * count; dirs must have room for 8. */
+ * ./stdlib-policies), an install relative to the binary, then the data
+ * directory polc was built for.  Returns the count; dirs must have room
+ * for 8. */
 static int stdlib_dirs(struct arena *a, const char **dirs)
 {
 	int nd = 0;
@@ -93,6 +94,9 @@ static int stdlib_dirs(struct arena *a, const char **dirs)
 		if (slash) {
 			*slash = '\0';
 			dirs[nd++] = arena_printf(a, "%s/../stdlib-policies", exe);
+			/* An install, wherever it went (PREFIX, DESTDIR):
+			 * BIN/polc -> BIN/../share/polc/stdlib-policies. */
+			dirs[nd++] = arena_printf(a, "%s/../share/polc/stdlib-policies", exe);
 		}
 	}
 	dirs[nd++] = POLC_DATADIR "/stdlib-policies";
