@@ -165,6 +165,17 @@ void bpf_prog_free(struct bpf_prog *pr);
 int bpf_compile(const struct ir_policy *p, const struct sysc_arch *native, struct bpf_prog *pr,
                 bool *too_long, char *err, size_t errlen);
 
+/* Compilation knobs.  weight: how often a syscall (native ABI) is made,
+ * to shape the search tree; NULL: bpf_syscall_weight.  The benchmark uses
+ * it to compare with a tree shaped by its own trace. */
+struct bpf_opts {
+	unsigned (*weight)(const char *name, void *ctx);
+	void *ctx;
+};
+int bpf_compile_with(const struct ir_policy *p, const struct sysc_arch *native,
+                     const struct bpf_opts *opts, struct bpf_prog *pr, bool *too_long, char *err,
+                     size_t errlen);
+
 /* Static syscall weights used to shape the search tree: a rough profile of
  * how often programs make each call (I/O and memory calls dominate). */
 unsigned bpf_syscall_weight(const char *name);

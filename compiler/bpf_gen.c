@@ -796,7 +796,7 @@ static int point_cmp(const void *x, const void *y)
 /* Collects the ranges of one ABI tree.  `abis` are the ABIs whose numbers
  * live in this tree (native + x32 when it is allowed); `other_lo` is where
  * numbers of a disallowed x32 start (UINT32_MAX: none). */
-static int build_tree(struct tree *tr, struct tmpl *tm, size_t ntm,
+static int build_tree(struct tree *tr, const struct bpf_opts *opts, struct tmpl *tm, size_t ntm,
                       const struct sysc_arch *const *abis, int nabis, uint32_t def_ret,
                       uint32_t other_lo, uint32_t other_ret, char *err, size_t errlen)
 {
@@ -816,7 +816,12 @@ static int build_tree(struct tree *tr, struct tmpl *tm, size_t ntm,
 				cap = cap ? 2 * cap : 512;
 				pts = xrealloc(pts, cap * sizeof(*pts));
 			}
-			pts[np++] = (struct point){nr, NULL, bpf_syscall_weight(name)};
+			/* Other ABIs' calls are rare: they only shape their own
+			 * part of the tree. */
+			unsigned w = a != 0        ? 1
+			             : opts->weight ? opts->weight(name, opts->ctx)
+			                            : bpf_syscall_weight(name);
+			pts[np++] = (struct point){nr, NULL, w};
 		}
 	}
 	qsort(pts, np, sizeof(*pts), point_cmp);
@@ -1124,6 +1129,14 @@ void bpf_prog_free(struct bpf_prog *pr)
 int bpf_compile(const struct ir_policy *p, const struct sysc_arch *native, struct bpf_prog *pr,
                 bool *too_long, char *err, size_t errlen)
 {
+	static const struct bpf_opts dflt = {NULL, NULL};
+	return bpf_compile_with(p, native, &dflt, pr, too_long, err, errlen);
+}
+
+int bpf_compile_with(const struct ir_policy *p, const struct sysc_arch *native,
+                     const struct bpf_opts *opts, struct bpf_prog *pr, bool *too_long, char *err,
+                     size_t errlen)
+{
 	memset(pr, 0, sizeof(*pr));
 	*too_long = false;
 	size_t ntm;
@@ -1150,12 +1163,12 @@ int bpf_compile(const struct ir_policy *p, const struct sysc_arch *native, struc
 				other_lo = SYSC_X32_BIT;
 		}
 	tree_abi[0] = native;
-	int rc = build_tree(&trees[ntrees++], tm, ntm, nat_abis, nnat, def_ret, other_lo, other_ret,
+	int rc = build_tree(&trees[ntrees++], opts, tm, ntm, nat_abis, nnat, def_ret, other_lo, other_ret,
 	                    err, errlen);
 	for (int i = 0; rc == 0 && i < nothers && ntrees < 4; i++)
 		if (others[i]->audit_arch != native->audit_arch && others_allowed) {
 			tree_abi[ntrees] = others[i];
-			rc = build_tree(&trees[ntrees++], tm, ntm, &others[i], 1, def_ret, UINT32_MAX, 0, err,
+			rc = build_tree(&trees[ntrees++], opts, tm, ntm, &others[i], 1, def_ret, UINT32_MAX, 0, err,
 			                errlen);
 		}
 	if (rc < 0)
