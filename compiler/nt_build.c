@@ -804,27 +804,31 @@ int nt_query(const struct art *a, const char *host, uint16_t port, const char *m
 	}
 	struct nt_result r;
 	nt_lookup(&t, &q, &r);
-	free(canon);
 	out->rule_id = r.rule_id;
 	if (r.host_kind == NT_HOST_INVALID) {
+		free(canon);
 		snprintf(out->text, sizeof(out->text), "deny (invalid host)");
 		return 0;
 	}
 	if (!r.allow) {
+		free(canon);
 		snprintf(out->text, sizeof(out->text), "deny");
 		return 0;
 	}
-	/* The proxy refuses special addresses no rule names (nt.h, rule 6). */
+	/* The proxy refuses special addresses no rule names (nt.h, rule 6).
+	 * The rows' path globs are matched against canon: free it only after. */
 	if (r.host_kind != NT_HOST_NAME) {
 		const char *why;
 		uint32_t rid;
 		if (!nt_check_addr(&t, r.host_kind == NT_HOST_IPV4 ? AF_INET : AF_INET6, r.addr, port,
 		                   q.method, q.path, q.path_len, &why, &rid)) {
+			free(canon);
 			snprintf(out->text, sizeof(out->text), "deny (%s address not named by a rule)", why);
 			out->rule_id = 0;
 			return 0;
 		}
 	}
+	free(canon);
 	out->allowed = true;
 	snprintf(out->text, sizeof(out->text), "%s",
 	         r.tls_only ? "allow (method/path unchecked: the tunnel must carry TLS)" : "allow");
