@@ -141,6 +141,8 @@ struct px {
 	bool stopping;
 	pthread_t th[PX_MAX_RESOLVERS];
 	unsigned nth;
+	int (*resolve)(void *ctx, const char *host, struct sockaddr_storage *out, int max, int *n);
+	void *resolve_ctx;
 };
 
 static uint64_t now_ms(void)
@@ -447,6 +449,10 @@ static void reply(struct conn *c, int status, const char *reason)
 		             status, http_reason(status));
 	if (status >= 400 && status != 403)
 		c->px->st.errors++;
+	if (c->job) { /* a lookup still running answers no one */
+		c->job->c = NULL;
+		c->job = NULL;
+	}
 	close_fd(&c->ufd);
 	c->ureg = false;
 	close_pipe(&c->c2u);
@@ -1208,9 +1214,10 @@ static void on_resolver(struct px *p)
 		struct job *j = list;
 		list = j->next;
 		struct conn *c = j->c;
-		if (c && c->st == C_RESOLVE) {
+		if (c) {
 			c->job = NULL;
-			resolved(c, j);
+			if (c->st == C_RESOLVE)
+				resolved(c, j);
 		}
 		free(j);
 	}
@@ -1344,14 +1351,24 @@ static void *resolver_main(void *arg)
 		j->next = NULL;
 		pthread_mutex_unlock(&p->mu);
 
-		struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-		j->gai = getaddrinfo(j->host, NULL, &hints, &res);
-		for (struct addrinfo *ai = res; ai && j->naddr < PX_MAX_ADDRS; ai = ai->ai_next)
-			if ((ai->ai_family == AF_INET && ai->ai_addrlen >= sizeof(struct sockaddr_in)) ||
-			    (ai->ai_family == AF_INET6 && ai->ai_addrlen >= sizeof(struct sockaddr_in6)))
-				memcpy(&j->addr[j->naddr++], ai->ai_addr, ai->ai_addrlen);
-		if (res)
-			freeaddrinfo(res);
+		if (p->resolve) {
+			int n = 0;
+			j->gai = p->resolve(p->resolve_ctx, j->host, j->addr, PX_MAX_ADDRS, &n);
+			j->naddr = 0;
+			for (int i = 0; !j->gai && i < n && i < PX_MAX_ADDRS; i++)
+				if (j->addr[i].ss_family == AF_INET || j->addr[i].ss_family == AF_INET6)
+					j->addr[j->naddr++] = j->addr[i];
+		} else {
+			struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+			struct addrinfo *res = NULL;
+			j->gai = getaddrinfo(j->host, NULL, &hints, &res);
+			for (struct addrinfo *ai = res; ai && j->naddr < PX_MAX_ADDRS; ai = ai->ai_next)
+				if ((ai->ai_family == AF_INET && ai->ai_addrlen >= sizeof(struct sockaddr_in)) ||
+				    (ai->ai_family == AF_INET6 && ai->ai_addrlen >= sizeof(struct sockaddr_in6)))
+					memcpy(&j->addr[j->naddr++], ai->ai_addr, ai->ai_addrlen);
+			if (res)
+				freeaddrinfo(res);
+		}
 		if (!j->gai && !j->naddr)
 			j->gai = EAI_NONAME;
 
@@ -1384,6 +1401,8 @@ struct px *px_new(const struct px_config *cfg, char *err, size_t errlen)
 	p->table = cfg->table;
 	p->log = cfg->log;
 	p->log_ctx = cfg->log_ctx;
+	p->resolve = cfg->resolve;
+	p->resolve_ctx = cfg->resolve_ctx;
 	p->max_conns = cfg->max_conns ? cfg->max_conns : 512;
 	p->head_max = cfg->head_max ? cfg->head_max : HTTP_HEAD_MAX;
 	p->head_ms = cfg->head_timeout_ms ? cfg->head_timeout_ms : 10000;

@@ -47,6 +47,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "nt.h"
 
@@ -69,6 +70,12 @@ struct px_config {
 	unsigned dial_timeout_ms; /* 0: 10 s, resolving + connecting */
 	unsigned idle_timeout_ms; /* 0: 300 s without a byte either way on a relay */
 	unsigned resolvers;       /* resolver threads, 0: 2 */
+	/* Name resolution, called on a resolver thread: fill up to max
+	 * addresses (AF_INET/AF_INET6, port ignored) and return 0, or return an
+	 * EAI_* code.  NULL: getaddrinfo.  (For embedding a different resolver,
+	 * and for tests that must not send DNS queries.) */
+	int (*resolve)(void *ctx, const char *host, struct sockaddr_storage *out, int max, int *n);
+	void *resolve_ctx;
 };
 
 /* Starts a proxy on cfg->listen_fd.  Returns NULL with a one-line reason

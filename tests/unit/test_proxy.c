@@ -7,6 +7,7 @@
  * "count then answer" server for half-close, and a recording HTTP server. */
 #include <check.h>
 #include <dirent.h>
+#include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -158,14 +159,62 @@ struct srv {
 	int lfd, family;
 	uint16_t port;
 	enum srv_mode mode;
-	pthread_t th;
+	pthread_t *th;
 	atomic_int stop, accepted;
 };
 
 struct sconn {
 	int fd;
 	long count;
+	bool used;
 };
+
+/* Server threads must not allocate: the test forks the proxy while they
+ * run, and a child inheriting a lock taken mid-allocation could hang. */
+static struct sconn sconns[2048];
+static pthread_mutex_t sconn_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct sconn *sconn_get(void)
+{
+	struct sconn *c = NULL;
+	pthread_mutex_lock(&sconn_mu);
+	for (size_t i = 0; i < sizeof(sconns) / sizeof(sconns[0]) && !c; i++)
+		if (!sconns[i].used) {
+			c = &sconns[i];
+			*c = (struct sconn){.used = true};
+		}
+	pthread_mutex_unlock(&sconn_mu);
+	return c;
+}
+
+static void sconn_put(struct sconn *c)
+{
+	pthread_mutex_lock(&sconn_mu);
+	c->used = false;
+	pthread_mutex_unlock(&sconn_mu);
+}
+
+/* Threads are started only after the proxy's fork (see sconns). */
+static pthread_t pending_th[8];
+static void *(*pending_fn[8])(void *);
+static void *pending_arg[8];
+static int npending, nstarted;
+
+static void defer_thread(pthread_t **th, void *(*fn)(void *), void *arg)
+{
+	ck_assert_int_lt(npending, 8);
+	pending_fn[npending] = fn;
+	pending_arg[npending] = arg;
+	*th = &pending_th[npending++];
+}
+
+static void start_threads(void)
+{
+	for (; nstarted < npending; nstarted++)
+		ck_assert_int_eq(pthread_create(&pending_th[nstarted], NULL, pending_fn[nstarted],
+		                                pending_arg[nstarted]),
+		                 0);
+}
 
 static void *srv_main(void *arg)
 {
@@ -184,7 +233,11 @@ static void *srv_main(void *arg)
 				if (fd < 0)
 					continue;
 				s->accepted++;
-				c = calloc(1, sizeof(*c));
+				c = sconn_get();
+				if (!c) {
+					close(fd);
+					continue;
+				}
 				c->fd = fd;
 				struct epoll_event e2 = {.events = EPOLLIN, .data.ptr = c};
 				epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
@@ -203,7 +256,7 @@ static void *srv_main(void *arg)
 				send_all(c->fd, msg, strlen(msg));
 			}
 			close(c->fd); /* also removes it from the epoll set */
-			free(c);
+			sconn_put(c);
 		}
 	}
 	close(ep);
@@ -220,7 +273,7 @@ static struct srv *srv_start(int family, enum srv_mode mode)
 		free(s);
 		return NULL;
 	}
-	pthread_create(&s->th, NULL, srv_main, s);
+	defer_thread(&s->th, srv_main, s);
 	return s;
 }
 
@@ -229,7 +282,7 @@ static void srv_stop(struct srv *s)
 	if (!s)
 		return;
 	s->stop = 1;
-	pthread_join(s->th, NULL);
+	pthread_join(*s->th, NULL);
 	close(s->lfd);
 	free(s);
 }
@@ -240,7 +293,7 @@ static void srv_stop(struct srv *s)
 struct hsrv {
 	int lfd;
 	uint16_t port;
-	pthread_t th;
+	pthread_t *th;
 	atomic_int stop, requests;
 	pthread_mutex_t mu;
 	char got[65536];
@@ -320,16 +373,49 @@ static struct hsrv *hsrv_start(void)
 	struct hsrv *h = calloc(1, sizeof(*h));
 	pthread_mutex_init(&h->mu, NULL);
 	h->lfd = listen_on(AF_INET, &h->port);
-	pthread_create(&h->th, NULL, hsrv_main, h);
+	defer_thread(&h->th, hsrv_main, h);
 	return h;
 }
 
 static void hsrv_stop(struct hsrv *h)
 {
 	h->stop = 1;
-	pthread_join(h->th, NULL);
+	pthread_join(*h->th, NULL);
 	close(h->lfd);
 	free(h);
+}
+
+/* ---- a resolver that sends no DNS queries ---------------------------------------- */
+
+static void put_v4(struct sockaddr_storage *ss, const char *a)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	memset(ss, 0, sizeof(*ss));
+	s4->sin_family = AF_INET;
+	inet_pton(AF_INET, a, &s4->sin_addr);
+}
+
+/* Names under .test resolve here, like a hostile or misconfigured DNS
+ * could answer; anything else does not resolve. */
+static int fake_resolve(void *ctx, const char *host, struct sockaddr_storage *out, int max, int *n)
+{
+	(void)ctx;
+	*n = 0;
+	if (max < 2)
+		return EAI_FAIL;
+	if (strcmp(host, "metadata.test") == 0)
+		put_v4(&out[(*n)++], "169.254.169.254");
+	else if (strcmp(host, "loop.test") == 0)
+		put_v4(&out[(*n)++], "127.0.0.1");
+	else if (strcmp(host, "slow.test") == 0) {
+		usleep(800000);
+		put_v4(&out[(*n)++], "127.0.0.1");
+	} else if (strcmp(host, "both.test") == 0) {
+		put_v4(&out[(*n)++], "10.0.0.1");
+		put_v4(&out[(*n)++], "127.0.0.1");
+	} else
+		return EAI_NONAME;
+	return 0;
 }
 
 /* ---- the proxy, in a child process ------------------------------------------------ */
@@ -419,6 +505,7 @@ static struct fx proxy_start(const struct nt *t1, const struct nt *t2, struct px
 	close(a[1]);
 	f.ctl = c[1];
 	f.ans = a[0];
+	start_threads();
 	return f;
 }
 
@@ -738,6 +825,56 @@ START_TEST(literal_name_and_loopback)
 }
 END_TEST
 
+/* What names resolve to is checked like a literal: a name answering with a
+ * metadata or loopback address is refused unless a rule names the address;
+ * of several answers only the permitted ones are dialed; a slow answer
+ * runs into the dial deadline and is dropped when it finally comes. */
+START_TEST(resolved_addresses)
+{
+	struct srv *echo = srv_start(AF_INET, SRV_ECHO);
+	char p[16], t[64], head[512], buf[8];
+	snprintf(p, sizeof(p), "%u", echo->port);
+	struct ntt *x = ntt_new();
+	RULE(x, "allow", "metadata.test", "80", NULL, NULL);
+	RULE(x, "allow", "loop.test", p, NULL, NULL);
+	RULE(x, "allow", "both.test", p, NULL, NULL);
+	RULE(x, "allow", "slow.test", p, NULL, NULL);
+	RULE(x, "allow", "127.0.0.1", p, NULL, NULL);
+	RULE(x, "allow", "10.0.0.0/8", "1", NULL, NULL); /* names 10/8, other port */
+	ck_assert_int_eq(ntt_build(x), 1);
+	struct fx f = proxy_start(&x->t, NULL,
+	                          (struct px_config){.resolve = fake_resolve, .dial_timeout_ms = 300});
+	int fd = tunnel(&f, "metadata.test:80", head, sizeof(head));
+	ck_assert_int_eq(status_of(head), 403);
+	close(fd);
+	snprintf(t, sizeof(t), "both.test:%u", echo->port);
+	fd = tunnel(&f, t, head, sizeof(head));
+	ck_assert_int_eq(status_of(head), 200); /* 10.0.0.1 refused, 127.0.0.1 named */
+	send_str(fd, "hi");
+	ck_assert_uint_eq(read_n(fd, buf, 2), 2);
+	close(fd);
+	ck_assert_int_eq(echo->accepted, 1);
+	double t0 = now_s();
+	snprintf(t, sizeof(t), "slow.test:%u", echo->port);
+	fd = tunnel(&f, t, head, sizeof(head));
+	ck_assert_int_eq(status_of(head), 504);
+	ck_assert(now_s() - t0 < 0.75);
+	usleep(900000); /* the late answer arrives while the connection lingers */
+	close(fd);
+	snprintf(t, sizeof(t), "loop.test:%u", echo->port);
+	fd = tunnel(&f, t, head, sizeof(head));
+	ck_assert_int_eq(status_of(head), 200);
+	close(fd);
+	const char *lg = slurp_log(&f);
+	ck_assert_ptr_nonnull(strstr(lg, "metadata.test resolves to 169.254.169.254 is a metadata address"));
+	long v[3];
+	ctl(&f, 'f', v);
+	proxy_stop(&f);
+	ntt_free(x);
+	srv_stop(echo);
+}
+END_TEST
+
 START_TEST(ipv6_literal)
 {
 	struct srv *echo = srv_start(AF_INET6, SRV_ECHO);
@@ -955,16 +1092,17 @@ START_TEST(limits_and_errors)
 	char p[16], t[64], head[512], resp[1024];
 	snprintf(p, sizeof(p), "%u", dead);
 	RULE(x, "allow", "127.0.0.1", p, NULL, NULL);
-	RULE(x, "allow", "no-such-host.invalid", NULL, NULL, NULL);
+	RULE(x, "allow", "nothing.test", NULL, NULL, NULL);
 	ck_assert_int_eq(ntt_build(x), 1);
-	struct fx f = proxy_start(&x->t, NULL, (struct px_config){.max_conns = 2});
+	struct fx f = proxy_start(&x->t, NULL,
+	                          (struct px_config){.max_conns = 2, .resolve = fake_resolve});
 	/* Upstream refuses: 502. */
 	snprintf(t, sizeof(t), "127.0.0.1:%u", dead);
 	int fd = tunnel(&f, t, head, sizeof(head));
 	ck_assert_int_eq(status_of(head), 502);
 	close(fd);
 	/* Name that does not resolve: 502. */
-	fd = tunnel(&f, "no-such-host.invalid:443", head, sizeof(head));
+	fd = tunnel(&f, "nothing.test:443", head, sizeof(head));
 	ck_assert_int_eq(status_of(head), 502);
 	close(fd);
 	/* Connection limit: two idle clients hold the slots, a third gets 503. */
@@ -1117,6 +1255,7 @@ int main(void)
 	tcase_add_test(tc, denied);
 	tcase_add_test(tc, host_mismatch_and_malformed);
 	tcase_add_test(tc, literal_name_and_loopback);
+	tcase_add_test(tc, resolved_addresses);
 	tcase_add_test(tc, ipv6_literal);
 	tcase_add_test(tc, oversized_and_slow);
 	tcase_add_test(tc, smuggling);
