@@ -207,12 +207,13 @@ static bool same_host(struct http_span a, struct http_span b)
 	return memcmp(aa, ab, 16) == 0;
 }
 
-int http_check_host(const struct http_req *r, const struct http_target *t, uint16_t default_port)
+int http_check_host(const struct http_req *r, const struct http_target *t, uint16_t default_port,
+                    bool required)
 {
 	size_t n;
 	const struct http_hdr *h = http_header(r, "host", &n);
 	if (n == 0)
-		return r->minor == 0 ? 0 : 400;
+		return required ? 400 : 0;
 	if (n > 1)
 		return 400;
 	struct http_target ht;

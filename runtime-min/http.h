@@ -63,9 +63,12 @@ int http_parse_authority(struct http_span s, struct http_target *t);
  * and other schemes are refused. */
 int http_parse_absolute(struct http_span s, struct http_target *t);
 /* The Host header agrees with the target: same host (case-insensitive, one
- * trailing dot ignored) and port (default_port when not written).  HTTP/1.1
- * requires exactly one Host header; HTTP/1.0 may have none. */
-int http_check_host(const struct http_req *r, const struct http_target *t, uint16_t default_port);
+ * trailing dot ignored) and port (default_port when not written).  At most
+ * one Host header; none is refused when required (absolute-form HTTP/1.1
+ * requests; CONNECT names its authority in the request line, so clients
+ * that omit Host there are tolerated). */
+int http_check_host(const struct http_req *r, const struct http_target *t, uint16_t default_port,
+                    bool required);
 
 enum http_body { HTTP_BODY_NONE, HTTP_BODY_LENGTH, HTTP_BODY_CHUNKED };
 

@@ -863,6 +863,14 @@ static void start_dial(struct conn *c)
 	c->px->st.allowed++;
 	log_request(c, "allow", 0, NULL, &c->addr[0]);
 	c->iaddr = 0;
+	/* Nothing to read from the client until the upstream is there (a
+	 * level-triggered EPOLLIN left armed would spin). */
+	if (watch(c, SIDE_CLIENT, 0) < 0) {
+		relay_abort(c, "epoll_ctl failed");
+		return;
+	}
+	if (c->st == C_HEAD) /* names got their deadline when resolving began */
+		set_deadline(c, c->px->dial_ms);
 	dial_next(c);
 }
 
@@ -993,7 +1001,7 @@ static void decide(struct conn *c, size_t head_len)
 		deny(c, 400, "invalid host name");
 		return;
 	}
-	if (http_check_host(&r, &t, c->tunnel ? t.port : 80)) {
+	if (http_check_host(&r, &t, c->tunnel ? t.port : 80, !c->tunnel && r.minor == 1)) {
 		deny(c, 400, "the Host header does not match the request target");
 		return;
 	}

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool conn = r.method.n == 7 && memcmp(r.method.p, "CONNECT", 7) == 0;
 		int rc = conn ? http_parse_authority(r.target, &t) : http_parse_absolute(r.target, &t);
 		if (rc == 0) {
-			http_check_host(&r, &t, conn ? t.port : 80);
+			http_check_host(&r, &t, conn ? t.port : 80, !conn && r.minor == 1);
 			char norm[NT_NAME_MAX + 2];
 			size_t nl;
 			uint8_t a[16];

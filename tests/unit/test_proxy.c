@@ -586,6 +586,21 @@ START_TEST(connect_allowed)
 	ck_assert_uint_eq(read_all(fd, buf, sizeof(buf)), 0);
 	close(fd);
 	ck_assert_int_eq(echo->accepted, 1);
+	/* CONNECT names its authority itself: no Host is tolerated, a
+	 * different one is not. */
+	char req[256];
+	fd = dial(f.port);
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nUser-Agent: t\r\n\r\n", target);
+	send_str(fd, req);
+	read_head(fd, head, sizeof(head));
+	ck_assert_int_eq(status_of(head), 200);
+	close(fd);
+	fd = dial(f.port);
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: other.test:443\r\n\r\n", target);
+	send_str(fd, req);
+	read_head(fd, head, sizeof(head));
+	ck_assert_int_eq(status_of(head), 400);
+	close(fd);
 	const char *lg = slurp_log(&f);
 	ck_assert_ptr_nonnull(strstr(lg, "\"decision\":\"allow\""));
 	ck_assert_ptr_nonnull(strstr(lg, "\"method\":\"CONNECT\""));
