@@ -109,6 +109,26 @@ escapes() {
 	esac
 	exec 9<&-
 	kill "$lpid" 2>/dev/null
+	# a daemon's socket file outside every granted path (docker.sock,
+	# ssh-agent, tmux): Landlock does not refuse connect(), base's seccomp
+	# refuses socket(AF_UNIX)
+	mkdir -p "$W/daemon"
+	exec 9< <(exec /usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+print("ready", flush=True)
+s.settimeout(30)
+try:
+    while True:
+        c, _ = s.accept(); c.close()
+except Exception:
+    pass' "$W/daemon/sock")
+	lpid=$!
+	read -r _ <&9
+	check "control: connect to a daemon's socket file" ok "$O/helpers/stdlib_unix" "$W/daemon/sock"
+	check "$n: connect to a daemon's socket file -> EPERM" EPERM sb "$n" "$O/helpers/stdlib_unix" "$W/daemon/sock"
+	exec 9<&-
+	kill "$lpid" 2>/dev/null
 	# setuid files: refused by seccomp even for root
 	cp /bin/true "$W/ws/suid-$n"
 	sb "$n" /bin/chmod 4755 "$W/ws/suid-$n" >/dev/null 2>&1
