@@ -257,6 +257,8 @@ static const char *want_path(struct os *o, const yaml_node_t *n, const char *wha
 	const char *why = NULL;
 	if (len != n->data.scalar.length)
 		why = "path contains a NUL character";
+	else if (strpbrk(s, "\t\n\r"))
+		why = "path contains a control character"; /* as polc's schema says */
 	else if (s[0] != '/')
 		why = "path must be absolute (start with '/')";
 	else if (len > OS_MAX_PATH)

@@ -455,6 +455,10 @@ START_TEST(schema_errors)
 	         "absolute"},
 	        {"version: 1\nfilesystem_policy: {read_only: [/a/../b]}\n", "E200", 2, 33, ".."},
 	        {"version: 1\nfilesystem_policy: {read_only: [/a//b]}\n", "E200", 2, 33, "//"},
+	        /* polc's schema refuses tabs in paths: so must the import (found by
+	         * fuzz_openshell: `polc convert` wrote a path it could not read) */
+	        {"version: 1\nfilesystem_policy: {read_only: [\"/a\\tb\"]}\n", "E200", 2, 33,
+	         "control"},
 	        {"version: 1\nfilesystem_policy: {read_write: [/]}\n", "E200", 2, 34, "`/`"},
 	        {"version: 1\nfilesystem_policy: {include_workdir: yes}\n", "E102", 2, 38,
 	         "true or false"},
