@@ -74,7 +74,6 @@ struct bkey {
 	uint32_t *rules; /* indices into the IR's rule array, in row order */
 	size_t nrules, cap;
 	uint32_t ndeny;
-	uint32_t pool_off; /* when writing: the record's offset */
 };
 
 struct bstate {
@@ -620,65 +619,10 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 	}
 
 	if (rc == 0) {
-		struct buf slotb = {0}, recs = {0}, records = {0}, rowinfo = {0}, ports = {0},
-		           paths = {0}, bindb = {0}, pool = {0};
+		struct buf slotb = {0}, records = {0}, rowinfo = {0}, ports = {0}, paths = {0},
+		           bindb = {0}, pool = {0};
 		struct srcs ss = {0};
 		uint32_t nrows = 0, nports = 0, npaths = 0;
-		for (size_t k = 0; k < s.nkeys; k++) {
-			struct bkey *e = &s.keys[k];
-			/* One record: header, key, this key's rows (format in nt.h). */
-			e->pool_off = (uint32_t)records.len; /* here: the record's offset */
-			buf_u32(&recs, e->pool_off);
-			buf_u32(&records, e->hash);
-			buf_u8(&records, e->kind);
-			buf_u8(&records, e->prefix);
-			buf_u16(&records, e->len);
-			buf_u32(&records, (uint32_t)e->nrules);
-			buf_u32(&records, e->ndeny);
-			buf_u32(&records, nrows);
-			buf_u32(&records, 0);
-			buf_bytes(&records, e->bytes, e->len);
-			buf_zero(&records, ((e->len + 7u) & ~7u) - e->len);
-			for (size_t j = 0; j < e->nrules; j++) {
-				const struct ir_net_rule *r = &p->net.rules[e->rules[j]];
-				buf_u32(&records, r->id);
-				buf_u8(&records, r->deny ? NT_ROW_DENY : 0);
-				buf_u8(&records, 0);
-				buf_u16(&records, (uint16_t)r->nports);
-				buf_u32(&records, s.methods[e->rules[j]]);
-				if (r->nports == 1) {
-					buf_u16(&records, r->ports[0].lo);
-					buf_u16(&records, r->ports[0].hi);
-				} else {
-					buf_u32(&records, r->nports ? nports : 0);
-					for (size_t q = 0; q < r->nports; q++) {
-						buf_u16(&ports, r->ports[q].lo);
-						buf_u16(&ports, r->ports[q].hi);
-					}
-					nports += (uint32_t)r->nports;
-				}
-				buf_u32(&records, r->npaths ? npaths : 0);
-				buf_u16(&records, (uint16_t)r->npaths);
-				buf_u16(&records, 0);
-				for (size_t q = 0; q < r->npaths; q++) {
-					size_t pl = strlen(r->paths[q]);
-					buf_u32(&paths, (uint32_t)pool.len);
-					buf_u16(&paths, (uint16_t)pl);
-					buf_u16(&paths, 0);
-					buf_bytes(&pool, r->paths[q], pl);
-				}
-				npaths += (uint32_t)r->npaths;
-				uint16_t slen;
-				uint32_t soff = src_off(&ss, &pool, r->pos.file, &slen);
-				buf_u32(&rowinfo, (uint32_t)k);
-				buf_u32(&rowinfo, soff);
-				buf_u16(&rowinfo, slen);
-				buf_u16(&rowinfo, 0);
-				buf_u32(&rowinfo, r->pos.line);
-				buf_u32(&rowinfo, r->pos.col);
-				nrows++;
-			}
-		}
 		/* The index: load at most 2/3, keys placed in key order with
 		 * linear probing (deterministic; see nt.h). */
 		uint32_t nslots = (uint32_t)(s.nkeys + s.nkeys / 2 + 1);
@@ -689,15 +633,82 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 				j = j + 1 == nslots ? 0 : j + 1;
 			slot[j] = (uint32_t)k + 1;
 		}
+		/* Slots in order; rows are numbered, and overflow records laid
+		 * out, in the same order (format in nt.h). */
+		struct buf rowb = {0};
 		for (uint32_t j = 0; j < nslots; j++) {
 			if (!slot[j]) {
 				buf_zero(&slotb, NT_SLOT_SIZE);
 				continue;
 			}
 			const struct bkey *e = &s.keys[slot[j] - 1];
+			bool one = e->nrules == 1;
+			size_t in = e->len < NT_SLOT_KEY ? e->len : NT_SLOT_KEY;
+			bool more = e->len > NT_SLOT_KEY || !one;
+			rowb.len = 0;
+			for (size_t q = 0; q < e->nrules; q++) {
+				const struct ir_net_rule *r = &p->net.rules[e->rules[q]];
+				buf_u32(&rowb, r->id);
+				buf_u8(&rowb, r->deny ? NT_ROW_DENY : 0);
+				buf_u8(&rowb, 0);
+				buf_u16(&rowb, (uint16_t)r->nports);
+				buf_u32(&rowb, s.methods[e->rules[q]]);
+				if (r->nports == 1) {
+					buf_u16(&rowb, r->ports[0].lo);
+					buf_u16(&rowb, r->ports[0].hi);
+				} else {
+					buf_u32(&rowb, r->nports ? nports : 0);
+					for (size_t i = 0; i < r->nports; i++) {
+						buf_u16(&ports, r->ports[i].lo);
+						buf_u16(&ports, r->ports[i].hi);
+					}
+					nports += (uint32_t)r->nports;
+				}
+				buf_u32(&rowb, r->npaths ? npaths : 0);
+				buf_u16(&rowb, (uint16_t)r->npaths);
+				buf_u16(&rowb, 0);
+				for (size_t i = 0; i < r->npaths; i++) {
+					size_t pl = strlen(r->paths[i]);
+					buf_u32(&paths, (uint32_t)pool.len);
+					buf_u16(&paths, (uint16_t)pl);
+					buf_u16(&paths, 0);
+					buf_bytes(&pool, r->paths[i], pl);
+				}
+				npaths += (uint32_t)r->npaths;
+				uint16_t slen;
+				uint32_t soff = src_off(&ss, &pool, r->pos.file, &slen);
+				buf_u32(&rowinfo, j);
+				buf_u32(&rowinfo, soff);
+				buf_u16(&rowinfo, slen);
+				buf_u16(&rowinfo, 0);
+				buf_u32(&rowinfo, r->pos.line);
+				buf_u32(&rowinfo, r->pos.col);
+			}
 			buf_u32(&slotb, e->hash);
-			buf_u32(&slotb, e->pool_off / 8 + 1);
+			buf_u8(&slotb, e->kind);
+			buf_u8(&slotb, e->prefix);
+			buf_u8(&slotb, (uint8_t)e->len);
+			buf_u8(&slotb, one ? NT_SLOT_ONE : 0);
+			buf_u32(&slotb, nrows);
+			buf_u32(&slotb, more ? (uint32_t)records.len : NT_NO_MORE);
+			buf_bytes(&slotb, e->bytes, in);
+			buf_zero(&slotb, NT_SLOT_KEY - in);
+			if (one)
+				buf_bytes(&slotb, rowb.p, NT_ROW_SIZE);
+			else
+				buf_zero(&slotb, NT_ROW_SIZE);
+			if (more) {
+				size_t rest = e->len - in;
+				buf_u32(&records, one ? 0 : (uint32_t)e->nrules);
+				buf_u32(&records, one ? 0 : e->ndeny);
+				buf_bytes(&records, e->bytes + in, rest);
+				buf_zero(&records, ((rest + 7) & ~(size_t)7) - rest);
+				if (!one)
+					buf_bytes(&records, rowb.p, rowb.len);
+			}
+			nrows += (uint32_t)e->nrules;
 		}
+		buf_free(&rowb);
 		free(slot);
 		for (size_t i = 0; i < nbu; i++) {
 			uint16_t slen;
@@ -709,8 +720,8 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_u32(&bindb, binds[i]->pos.line);
 			buf_u32(&bindb, binds[i]->pos.col);
 		}
-		uint64_t total = NT_HEADER_SIZE + slotb.len + recs.len + records.len + rowinfo.len +
-		                 ports.len + paths.len + bindb.len + pool.len;
+		uint64_t total = NT_HEADER_SIZE + slotb.len + records.len + rowinfo.len + ports.len +
+		                 paths.len + bindb.len + pool.len;
 		if (total > ART_MAX_SIZE) {
 			diag_error(d, src_file(p->sources && p->nsources ? p->sources[0] : NULL), E901,
 			           "network table too large (%" PRIu64 " bytes)", total);
@@ -729,9 +740,8 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_u64(out, s.v4p);
 			for (int i = 0; i < 3; i++)
 				buf_u64(out, s.v6p[i]);
-			buf_u64(out, 0);
+			buf_zero(out, NT_HEADER_SIZE - 72);
 			buf_bytes(out, slotb.p, slotb.len);
-			buf_bytes(out, recs.p, recs.len);
 			buf_bytes(out, records.p, records.len);
 			buf_bytes(out, rowinfo.p, rowinfo.len);
 			buf_bytes(out, ports.p, ports.len);
@@ -740,7 +750,6 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_bytes(out, pool.p, pool.len);
 		}
 		buf_free(&slotb);
-		buf_free(&recs);
 		buf_free(&records);
 		buf_free(&rowinfo);
 		buf_free(&ports);

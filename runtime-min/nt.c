@@ -122,65 +122,97 @@ static bool masked_ok(const uint8_t *a, size_t n, uint8_t prefix)
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
-/* Does recs[] (ascending) hold off?  Binary search. */
-static bool is_record(const struct nt *t, uint32_t off, uint32_t *index)
+static size_t key_rest(size_t klen) { return klen > NT_SLOT_KEY ? klen - NT_SLOT_KEY : 0; }
+
+static bool zero(const uint8_t *p, size_t n)
 {
-	uint32_t lo = 0, hi = t->nkeys;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2, v = le32(t->recs + (size_t)mid * 4);
-		if (v == off) {
-			*index = mid;
-			return true;
-		}
-		if (v < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
 }
 
-/* Checks record k at *pos (advanced past it); *row is the running row count. */
-static int check_record(struct nt *t, uint32_t k, size_t *pos, uint64_t *row, char *err,
-                        size_t errlen)
+static int check_row(const struct nt *t, const uint8_t *w, uint32_t slot, uint32_t j, char *err,
+                     size_t errlen)
 {
-	size_t at = *pos;
-	if (le32(t->recs + (size_t)k * 4) != at || t->rec_len - at < NT_REC_HEADER)
-		return fail(err, errlen, "nettable: record %u misplaced or truncated", k);
-	const uint8_t *r = t->records + at;
-	uint8_t kind = r[4], prefix = r[5];
-	uint16_t klen = le16(r + 6);
-	uint32_t nrows = le32(r + 8), ndeny = le32(r + 12);
+	uint16_t np = le16(w + 6);
+	if ((w[4] & ~NT_ROW_DENY) || w[5] || le16(w + 22) || (le32(w + 8) & ~NT_M_ALL))
+		return fail(err, errlen, "nettable: slot %u row %u: bad flags or methods", slot, j);
+	if (np == 1 ? le16(w + 12) == 0 || le16(w + 12) > le16(w + 14)
+	            : (uint64_t)le32(w + 12) + np > t->nports)
+		return fail(err, errlen, "nettable: slot %u row %u: bad ports", slot, j);
+	if ((uint64_t)le32(w + 16) + le16(w + 20) > t->npaths)
+		return fail(err, errlen, "nettable: slot %u row %u: bad paths", slot, j);
+	return 0;
+}
+
+/* Checks used slot i; *pos walks the overflow records (which follow slot
+ * order), *row counts rows. */
+static int check_slot(const struct nt *t, uint32_t i, size_t *pos, uint64_t *row, char *err,
+                      size_t errlen)
+{
+	const uint8_t *sl = t->slots + (size_t)i * NT_SLOT_SIZE;
+	uint8_t kind = sl[4], prefix = sl[5], klen = sl[6], flags = sl[7];
 	bool len_ok = kind == NT_K_V4   ? klen == 4
 	              : kind == NT_K_V6 ? klen == 16
 	                                : klen >= 1 && klen <= NT_NAME_MAX;
-	if (kind < NT_K_NAME || kind > NT_K_V6 || !prefix_ok(kind, prefix) || !len_ok ||
-	    ndeny > nrows || le32(r + 16) != *row || le32(r + 20))
-		return fail(err, errlen, "nettable: record %u: bad header", k);
-	size_t rows_at = NT_REC_HEADER + pad8(klen);
-	if ((uint64_t)nrows * NT_ROW_SIZE > t->rec_len - at ||
-	    rows_at > t->rec_len - at - (size_t)nrows * NT_ROW_SIZE)
-		return fail(err, errlen, "nettable: record %u: truncated", k);
-	const uint8_t *key = r + NT_REC_HEADER;
-	if (nt_hash(kind, prefix, key, klen) != le32(r))
-		return fail(err, errlen, "nettable: record %u: hash mismatch", k);
+	size_t in = klen < NT_SLOT_KEY ? klen : NT_SLOT_KEY;
+	if (kind > NT_K_V6 || !prefix_ok(kind, prefix) || !len_ok || (flags & ~NT_SLOT_ONE) ||
+	    le32(sl + 8) != *row || !zero(sl + 16 + in, NT_SLOT_KEY - in))
+		return fail(err, errlen, "nettable: slot %u: bad header", i);
+	bool one = flags & NT_SLOT_ONE;
+	uint32_t more = le32(sl + 12), nrows = 1;
+	const uint8_t *rows = sl + 40, *rest = NULL;
+	if (klen > NT_SLOT_KEY || !one) {
+		if (more != *pos || t->rec_len - *pos < 8)
+			return fail(err, errlen, "nettable: slot %u: overflow record misplaced", i);
+		const uint8_t *o = t->records + *pos;
+		uint32_t nr = le32(o), nd = le32(o + 4);
+		size_t hdr = 8 + pad8(key_rest(klen));
+		if (one ? nr || nd : nr == 0 || nd > nr)
+			return fail(err, errlen, "nettable: slot %u: bad row counts", i);
+		uint64_t total = hdr + (uint64_t)nr * NT_ROW_SIZE;
+		if (total > t->rec_len - *pos || !zero(o + 8 + key_rest(klen), hdr - 8 - key_rest(klen)))
+			return fail(err, errlen, "nettable: slot %u: overflow record truncated", i);
+		rest = o + 8;
+		if (!one) {
+			rows = o + hdr;
+			nrows = nr;
+			if (!zero(sl + 40, NT_ROW_SIZE))
+				return fail(err, errlen, "nettable: slot %u: stray inline row", i);
+		}
+		*pos += (size_t)total;
+	} else if (more != NT_NO_MORE)
+		return fail(err, errlen, "nettable: slot %u: unexpected overflow record", i);
+	uint8_t key[NT_NAME_MAX];
+	memcpy(key, sl + 16, in);
+	if (rest)
+		memcpy(key + in, rest, key_rest(klen));
+	if (nt_hash(kind, prefix, key, klen) != le32(sl))
+		return fail(err, errlen, "nettable: slot %u: hash mismatch", i);
 	if ((kind == NT_K_V4 || kind == NT_K_V6) &&
 	    (!prefix_present(t, kind, prefix) || !masked_ok(key, klen, prefix)))
-		return fail(err, errlen, "nettable: record %u: bad address key", k);
-	for (uint32_t j = 0; j < nrows; j++) {
-		const uint8_t *w = r + rows_at + (size_t)j * NT_ROW_SIZE;
-		uint16_t np = le16(w + 6);
-		if ((w[4] & ~NT_ROW_DENY) || w[5] || le16(w + 22) || (le32(w + 8) & ~NT_M_ALL))
-			return fail(err, errlen, "nettable: record %u row %u: bad flags or methods", k, j);
-		if (np == 1 ? le16(w + 12) == 0 || le16(w + 12) > le16(w + 14)
-		            : (uint64_t)le32(w + 12) + np > t->nports)
-			return fail(err, errlen, "nettable: record %u row %u: bad ports", k, j);
-		if ((uint64_t)le32(w + 16) + le16(w + 20) > t->npaths)
-			return fail(err, errlen, "nettable: record %u row %u: bad paths", k, j);
-	}
-	*pos = at + rows_at + (size_t)nrows * NT_ROW_SIZE;
+		return fail(err, errlen, "nettable: slot %u: bad address key", i);
+	for (uint32_t j = 0; j < nrows; j++)
+		if (check_row(t, rows + (size_t)j * NT_ROW_SIZE, i, j, err, errlen) < 0)
+			return -1;
 	*row += nrows;
 	return 0;
+}
+
+/* The rows of a used slot. */
+static inline const uint8_t *slot_rows(const struct nt *t, const uint8_t *sl, uint32_t *nrows,
+                                       uint32_t *ndeny)
+{
+	if (sl[7] & NT_SLOT_ONE) {
+		*nrows = 1;
+		*ndeny = sl[40 + 4] & NT_ROW_DENY;
+		return sl + 40;
+	}
+	const uint8_t *o = t->records + le32(sl + 12);
+	*nrows = le32(o);
+	*ndeny = le32(o + 4);
+	return o + 8 + pad8(key_rest(sl[6]));
 }
 
 int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen)
@@ -202,20 +234,20 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 	t->v4_prefixes = art_u64(&c);
 	for (int i = 0; i < 3; i++)
 		t->v6_prefixes[i] = art_u64(&c);
-	uint64_t res64 = art_u64(&c);
+	const uint8_t *res = art_bytes(&c, NT_HEADER_SIZE - 72);
 	if (c.bad)
 		return fail(err, errlen, "nettable: truncated header");
 	if (version != NT_VERSION)
 		return fail(err, errlen, "nettable: unsupported version %u (this build reads %u)",
 		            version, NT_VERSION);
-	if ((t->flags & ~NT_F_ALL) || res64)
+	if ((t->flags & ~NT_F_ALL) || !zero(res, NT_HEADER_SIZE - 72))
 		return fail(err, errlen, "nettable: unknown flags or non-zero reserved fields");
 	if (t->nkeys >= t->nslots || t->rec_len % 8)
 		return fail(err, errlen, "nettable: bad index size %u for %u keys", t->nslots, t->nkeys);
 	if ((t->v4_prefixes >> 33) || (t->v6_prefixes[2] >> 1))
 		return fail(err, errlen, "nettable: bad prefix-length set");
-	uint64_t need = NT_HEADER_SIZE + (uint64_t)t->nslots * NT_SLOT_SIZE +
-	                (uint64_t)t->nkeys * 4 + t->rec_len + (uint64_t)t->nrows * NT_ROWINFO_SIZE +
+	uint64_t need = NT_HEADER_SIZE + (uint64_t)t->nslots * NT_SLOT_SIZE + t->rec_len +
+	                (uint64_t)t->nrows * NT_ROWINFO_SIZE +
 	                (uint64_t)t->nports * NT_PORT_SIZE + (uint64_t)t->npaths * NT_PATH_SIZE +
 	                (uint64_t)t->nbinds * NT_BIND_SIZE + t->pool_len;
 	if (need != len)
@@ -224,48 +256,42 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 	t->base = p;
 	t->len = len;
 	t->slots = p + NT_HEADER_SIZE;
-	t->recs = t->slots + (size_t)t->nslots * NT_SLOT_SIZE;
-	t->records = t->recs + (size_t)t->nkeys * 4;
+	t->records = t->slots + (size_t)t->nslots * NT_SLOT_SIZE;
 	t->rowinfo = t->records + t->rec_len;
 	t->ports = t->rowinfo + (size_t)t->nrows * NT_ROWINFO_SIZE;
 	t->paths = t->ports + (size_t)t->nports * NT_PORT_SIZE;
 	t->binds = t->paths + (size_t)t->npaths * NT_PATH_SIZE;
 	t->pool = t->binds + (size_t)t->nbinds * NT_BIND_SIZE;
 
-	/* Records, in order: they tile the record area and number the rows. */
+	/* Slots in order: each used one is checked with its overflow record;
+	 * the records tile their area and the rows are numbered in this order. */
 	size_t pos = 0;
 	uint64_t row = 0;
-	for (uint32_t k = 0; k < t->nkeys; k++)
-		if (check_record(t, k, &pos, &row, err, errlen) < 0)
-			return -1;
-	if (pos != t->rec_len || row != t->nrows)
-		return fail(err, errlen, "nettable: records do not fill their area or row count");
-	/* Every used slot names a record start and carries its hash. */
 	uint32_t used = 0;
 	for (uint32_t i = 0; i < t->nslots; i++) {
 		const uint8_t *sl = t->slots + (size_t)i * NT_SLOT_SIZE;
-		uint32_t ref = le32(sl + 4), k;
-		if (!ref) {
-			if (le32(sl))
+		if (sl[4] == NT_K_EMPTY) {
+			if (!zero(sl, NT_SLOT_SIZE))
 				return fail(err, errlen, "nettable: slot %u: empty but not zero", i);
 			continue;
 		}
 		used++;
-		uint64_t off = (uint64_t)(ref - 1) * 8;
-		if (off >= t->rec_len || !is_record(t, (uint32_t)off, &k) ||
-		    le32(t->records + off) != le32(sl))
-			return fail(err, errlen, "nettable: slot %u: bad record reference", i);
+		if (check_slot(t, i, &pos, &row, err, errlen) < 0)
+			return -1;
 	}
-	if (used != t->nkeys)
-		return fail(err, errlen, "nettable: %u slots used, header says %u keys", used, t->nkeys);
+	if (pos != t->rec_len || row != t->nrows || used != t->nkeys)
+		return fail(err, errlen, "nettable: slots and records disagree with the header");
 	for (uint32_t i = 0; i < t->nrows; i++) {
 		const uint8_t *ri = t->rowinfo + (size_t)i * NT_ROWINFO_SIZE;
-		uint32_t k = le32(ri);
-		if (k >= t->nkeys || le16(ri + 10) || !in_pool(t, le32(ri + 4), le16(ri + 8)))
+		uint32_t k = le32(ri), nr, nd;
+		if (k >= t->nslots || le16(ri + 10) || !in_pool(t, le32(ri + 4), le16(ri + 8)))
 			return fail(err, errlen, "nettable: row %u: bad row information", i);
-		const uint8_t *r = t->records + le32(t->recs + (size_t)k * 4);
-		if (i < le32(r + 16) || i - le32(r + 16) >= le32(r + 8))
-			return fail(err, errlen, "nettable: row %u: not in its record", i);
+		const uint8_t *sl = t->slots + (size_t)k * NT_SLOT_SIZE;
+		if (sl[4] == NT_K_EMPTY)
+			return fail(err, errlen, "nettable: row %u: names an empty slot", i);
+		slot_rows(t, sl, &nr, &nd);
+		if (i < le32(sl + 8) || i - le32(sl + 8) >= nr)
+			return fail(err, errlen, "nettable: row %u: not in its slot", i);
 	}
 	for (uint32_t i = 0; i < t->nports; i++) {
 		const uint8_t *pr = t->ports + (size_t)i * NT_PORT_SIZE;
@@ -689,34 +715,32 @@ static inline uint32_t home(const struct nt *t, uint32_t h)
 	return (uint32_t)(((uint64_t)h * t->nslots) >> 32);
 }
 
-static inline const uint8_t *slot_at(const struct nt *t, uint32_t h)
+/* Starts loading the home slot of h (both lines, should the payload not
+ * sit on a 64-byte boundary). */
+static inline void prefetch_slot(const struct nt *t, uint32_t h)
 {
-	return t->slots + (size_t)home(t, h) * NT_SLOT_SIZE;
+	const uint8_t *sl = t->slots + (size_t)home(t, h) * NT_SLOT_SIZE;
+	__builtin_prefetch(sl);
+	__builtin_prefetch(sl + NT_SLOT_SIZE - 1);
 }
 
-/* The record for a key, or NULL. */
+/* The slot of a key, or NULL. */
 static const uint8_t *find(const struct nt *t, int kind, uint8_t prefix, uint32_t h,
                            const uint8_t *key, size_t len)
 {
 	uint32_t i = home(t, h);
+	size_t in = len < NT_SLOT_KEY ? len : NT_SLOT_KEY;
 	for (uint32_t n = 0; n < t->nslots; n++, i = i + 1 == t->nslots ? 0 : i + 1) {
 		const uint8_t *sl = t->slots + (size_t)i * NT_SLOT_SIZE;
-		uint32_t ref = le32(sl + 4);
-		if (!ref)
+		if (sl[4] == NT_K_EMPTY)
 			return NULL;
-		if (le32(sl) != h)
-			continue;
-		const uint8_t *r = t->records + (size_t)(ref - 1) * 8;
-		if (r[4] == kind && r[5] == prefix && le16(r + 6) == len &&
-		    memcmp(r + NT_REC_HEADER, key, len) == 0)
-			return r;
+		if (le32(sl) == h && sl[4] == kind && sl[5] == prefix && sl[6] == len &&
+		    memcmp(sl + 16, key, in) == 0 &&
+		    (len <= NT_SLOT_KEY ||
+		     memcmp(t->records + le32(sl + 12) + 8, key + NT_SLOT_KEY, len - NT_SLOT_KEY) == 0))
+			return sl;
 	}
 	return NULL;
-}
-
-static inline const uint8_t *rec_rows(const uint8_t *r)
-{
-	return r + NT_REC_HEADER + pad8(le16(r + 6));
 }
 
 /* Fields the request does not show (unseen method, NULL path) match: see
@@ -772,16 +796,17 @@ static void decide(const struct nt *t, const struct groups *g, const struct nt_r
 {
 	uint32_t best = NT_NO_ROW, best_id = UINT32_MAX;
 	for (size_t i = 0; i < g->n; i++) {
-		const uint8_t *rec = g->b[i], *rows = rec_rows(rec);
-		uint32_t ndeny = le32(rec + 12);
+		const uint8_t *sl = g->b[i];
+		uint32_t count, ndeny;
+		const uint8_t *rows = slot_rows(t, sl, &count, &ndeny);
 		for (uint32_t k = 0; k < ndeny; k++) {
 			const uint8_t *w = rows + (size_t)k * NT_ROW_SIZE;
 			if ((w[4] & NT_ROW_DENY) && row_match(t, w, q)) {
 				if (le32(w) < best_id) {
 					best_id = le32(w);
-					best = le32(rec + 16) + k;
+					best = le32(sl + 8) + k;
 				}
-				break; /* the rest of this record has higher ids */
+				break; /* the rest of this key's rows have higher ids */
 			}
 		}
 	}
@@ -795,17 +820,18 @@ static void decide(const struct nt *t, const struct groups *g, const struct nt_r
 	 * constrained match to learn whether an unconstrained row allows too. */
 	bool unseen = q->method == NT_METHOD_UNSEEN || !q->path, free_match = false;
 	for (size_t i = 0; i < g->n; i++) {
-		const uint8_t *rec = g->b[i], *rows = rec_rows(rec);
-		if ((rec[4] == NT_K_V4 || rec[4] == NT_K_V6) && rec[5] < q->min_prefix)
+		const uint8_t *sl = g->b[i];
+		if ((sl[4] == NT_K_V4 || sl[4] == NT_K_V6) && sl[5] < q->min_prefix)
 			continue;
-		uint32_t ndeny = le32(rec + 12), count = le32(rec + 8);
+		uint32_t count, ndeny;
+		const uint8_t *rows = slot_rows(t, sl, &count, &ndeny);
 		for (uint32_t k = ndeny; k < count; k++) {
 			const uint8_t *w = rows + (size_t)k * NT_ROW_SIZE;
 			if ((w[4] & NT_ROW_DENY) || !row_match(t, w, q))
 				continue;
 			if (le32(w) < best_id) {
 				best_id = le32(w);
-				best = le32(rec + 16) + k;
+				best = le32(sl + 8) + k;
 			}
 			if (!unseen || !constrained(w, q)) {
 				free_match = true;
@@ -845,7 +871,7 @@ static void lookup_addr(const struct nt *t, int kind, const uint8_t *addr,
 			memset(m[n] + full + 1, 0, alen - full - 1);
 		}
 		h[n] = nt_hash(kind, (uint8_t)p, m[n], alen);
-		__builtin_prefetch(slot_at(t, h[n]));
+		prefetch_slot(t, h[n]);
 		pl[n++] = p;
 		}
 	}
@@ -865,10 +891,10 @@ static void lookup_name(const struct nt *t, const char *name, size_t n,
 	const uint8_t *s = (const uint8_t *)name;
 	/* Start every probe's memory access at once; they are independent. */
 	uint32_t hw[NT_NAME_MAX / 2 + 1], hn = hash_fin(sx->whole, NT_K_NAME, 0);
-	__builtin_prefetch(slot_at(t, hn));
+	prefetch_slot(t, hn);
 	for (unsigned k = 0; k < sx->n; k++) {
 		hw[k] = hash_fin(sx->h[k], NT_K_WILD, 0);
-		__builtin_prefetch(slot_at(t, hw[k]));
+		prefetch_slot(t, hw[k]);
 	}
 	for (unsigned k = 0; k < sx->n; k++) {
 		size_t off = sx->off[k];
@@ -953,15 +979,19 @@ bool nt_check_addr(const struct nt *t, int family, const uint8_t *addr, uint16_t
 void nt_row(const struct nt *t, uint32_t i, struct nt_row *out)
 {
 	const uint8_t *ri = t->rowinfo + (size_t)i * NT_ROWINFO_SIZE;
-	const uint8_t *rec = t->records + le32(t->recs + (size_t)le32(ri) * 4);
-	const uint8_t *w = rec_rows(rec) + (size_t)(i - le32(rec + 16)) * NT_ROW_SIZE;
+	const uint8_t *sl = t->slots + (size_t)le32(ri) * NT_SLOT_SIZE;
+	uint32_t count, ndeny;
+	const uint8_t *w = slot_rows(t, sl, &count, &ndeny) + (size_t)(i - le32(sl + 8)) * NT_ROW_SIZE;
+	size_t klen = sl[6], in = klen < NT_SLOT_KEY ? klen : NT_SLOT_KEY;
 	out->rule_id = le32(w);
-	out->kind = (enum nt_key_kind)rec[4];
+	out->kind = (enum nt_key_kind)sl[4];
 	out->deny = w[4] & NT_ROW_DENY;
-	out->prefix = rec[5];
+	out->prefix = sl[5];
 	out->methods = le32(w + 8);
-	out->host = rec + NT_REC_HEADER;
-	out->host_len = le16(rec + 6);
+	memcpy(out->host, sl + 16, in);
+	if (klen > in)
+		memcpy(out->host + in, t->records + le32(sl + 12) + 8, klen - in);
+	out->host_len = (uint16_t)klen;
 	out->nports = le16(w + 6);
 	out->ports = le32(w + 12);
 	out->paths_first = le32(w + 16);

@@ -53,51 +53,61 @@
  *
  * ---- Format (little-endian, position-independent, version 1) -----------
  *
- * Laid out for the lookup: a probe touches one 8-byte slot (the slots of a
- * 100 000-row table stay in the L2 cache), and a hit one record holding the
- * key and, right after it, every row for that key.  What only logs and
- * `polc inspect` need (source positions) lives apart, in rowinfo.
+ * Laid out for the lookup: a probe reads one 64-byte slot, which for the
+ * usual key (at most 24 bytes, one rule) holds everything the decision
+ * needs, so a lookup in a large table costs about one cache miss.  Longer
+ * keys and keys with several rules continue in an overflow record.  What
+ * only logs and `polc inspect` need (source positions) lives apart, in
+ * rowinfo.  Slots start 128 bytes into the payload: a payload placed at a
+ * 64-byte boundary has every slot in one cache line.
  *
- *   header, NT_HEADER_SIZE (80) bytes:
+ *   header, NT_HEADER_SIZE (128) bytes:
  *      0 u32 version          NT_VERSION
  *      4 u32 flags            NT_F_* (unknown bits refused)
- *      8 u32 nrows            rows, over all records
+ *      8 u32 nrows            rows (rules), over all keys
  *     12 u32 nslots           hash index slots, > nkeys
- *     16 u32 nkeys            records (one per distinct host key)
- *     20 u32 rec_len          bytes of the record area, a multiple of 8
+ *     16 u32 nkeys            used slots (one per distinct host key)
+ *     20 u32 rec_len          bytes of the overflow records, a multiple of 8
  *     24 u32 nports           port ranges kept apart (rows with 2 or more)
  *     28 u32 npaths           path globs
  *     32 u32 nbinds           bind ports
  *     36 u32 pool_len         string pool bytes
  *     40 u64 v4_prefixes      bit p: some IPv4 key has prefix length p (0..32)
  *     48 u64 v6_prefixes[3]   bit p of the 192-bit set: IPv6 prefix p (0..128)
- *     72 u64 reserved         0
+ *     72 ... 127              0
  *   then these arrays, back to back (no stored offsets, so they cannot
  *   overlap; the payload ends exactly after the pool):
- *   slots    nslots x 8: u32 hash, u32 ref.  ref = record offset / 8 + 1,
- *            0 = empty slot (then hash is 0 too).  Open addressing: a key
- *            with hash h lives in slot (h * nslots) >> 32 (64-bit product)
- *            or, when that is taken, in the next free one (wrapping at
- *            nslots).  The writer keeps the load at or below 2/3.
- *   recs     nkeys x 4: u32 offset of record k in the record area; records
- *            are back to back in this order, and every used slot names one.
- *   records  rec_len bytes; record k, 8-aligned:
- *               0 u32 hash    4 u8 kind (NT_K_*)   5 u8 prefix   6 u16 key_len
- *               8 u32 nrows  12 u32 ndeny         16 u32 first_row  20 u32 0
- *              24 key bytes, zero-padded to a multiple of 8
- *               then nrows rows of NT_ROW_SIZE (24): the ndeny deny rows
- *               first, then the allow rows, each part in ascending rule id
- *                  0 u32 rule_id   4 u8 flags (NT_ROW_DENY)  5 u8 0
- *                  6 u16 nports    8 u32 methods (NT_M_* bits, 0 = any)
- *                 12 u32 ports     nports 1: u16 lo, u16 hi, the range
- *                                  itself; 2 or more: index of the first
- *                                  range in `ports`; 0: any port
- *                 16 u32 paths_first  20 u16 npaths   22 u16 0
+ *   slots    nslots x 64.  Open addressing: a key with hash h lives in slot
+ *            (h * nslots) >> 32 (64-bit product) or, when that is taken, in
+ *            the next free one (wrapping at nslots); the writer keeps the
+ *            load at or below 2/3.
+ *               0 u32 hash
+ *               4 u8  kind (NT_K_*; 0 = empty slot, then all 64 bytes are 0)
+ *               5 u8  prefix     6 u8 key_len (1..253)   7 u8 flags (NT_SLOT_*)
+ *               8 u32 first_row  number of the key's first row (rows are
+ *                                numbered in slot order)
+ *              12 u32 more       offset of the key's overflow record, or
+ *                                NT_NO_MORE when it has none
+ *              16 key bytes 0..23, zero-padded
+ *              40 the key's only row when flags has NT_SLOT_ONE, else 0
  *            A key is (kind, prefix, bytes): NAME the lower-case name, WILD
  *            the suffix after "*.", V4/V6 the address masked to the prefix
- *            (4 or 16 bytes).  Rows are numbered across records in record
- *            order: record k holds rows first_row .. first_row + nrows - 1.
- *   rowinfo  nrows x 20: u32 record index, u32 src_off, u16 src_len, u16 0,
+ *            (4 or 16 bytes).
+ *   records  rec_len bytes of overflow records, one per slot that needs one
+ *            (key_len > 24, or not NT_SLOT_ONE), in slot order, 8-aligned,
+ *            back to back:
+ *               0 u32 nrows  4 u32 ndeny   (both 0 with NT_SLOT_ONE)
+ *               8 key bytes 24.. (when key_len > 24), zero-padded to 8
+ *               then nrows rows: the ndeny deny rows first, then the allow
+ *               rows, each part in ascending rule id
+ *            A row, NT_ROW_SIZE (24) bytes:
+ *               0 u32 rule_id   4 u8 flags (NT_ROW_DENY)  5 u8 0
+ *               6 u16 nports    8 u32 methods (NT_M_* bits, 0 = any)
+ *              12 u32 ports     nports 1: u16 lo, u16 hi, the range
+ *                               itself; 2 or more: index of the first range
+ *                               in `ports`; 0: any port
+ *              16 u32 paths_first  20 u16 npaths   22 u16 0
+ *   rowinfo  nrows x 20: u32 slot index, u32 src_off, u16 src_len, u16 0,
  *            u32 line, u32 col (pool: the source file of the row's rule)
  *   ports    nports x 4: u16 lo, u16 hi (1 <= lo <= hi)
  *   paths    npaths x 8: u32 off, u16 len, u16 0 (pool: the glob)
@@ -123,9 +133,11 @@
 #include <stdint.h>
 
 #define NT_VERSION 1
-#define NT_HEADER_SIZE 80
-#define NT_SLOT_SIZE 8
-#define NT_REC_HEADER 24
+#define NT_HEADER_SIZE 128
+#define NT_SLOT_SIZE 64
+#define NT_SLOT_KEY 24          /* key bytes kept in the slot */
+#define NT_SLOT_ONE 0x1u        /* slot flag: one row, inline */
+#define NT_NO_MORE 0xffffffffu  /* slot without an overflow record */
 #define NT_ROW_SIZE 24
 #define NT_ROWINFO_SIZE 20
 #define NT_PORT_SIZE 4
@@ -162,7 +174,7 @@ struct nt {
 	size_t len;
 	uint32_t flags, nrows, nslots, nkeys, rec_len, nports, npaths, nbinds, pool_len;
 	uint64_t v4_prefixes, v6_prefixes[3];
-	const uint8_t *slots, *recs, *records, *rowinfo, *ports, *paths, *binds, *pool;
+	const uint8_t *slots, *records, *rowinfo, *ports, *paths, *binds, *pool;
 };
 
 /* Checks the payload of a NETTABLE section and fills *t.  Returns 0, or -1
@@ -242,7 +254,7 @@ struct nt_row {
 	bool deny;
 	uint8_t prefix;
 	uint32_t methods;
-	const uint8_t *host; /* key bytes (not NUL-terminated) */
+	uint8_t host[NT_NAME_MAX]; /* key bytes (not NUL-terminated) */
 	uint16_t host_len;
 	uint16_t nports, npaths;
 	uint32_t ports, paths_first; /* ports: as stored (see the format) */

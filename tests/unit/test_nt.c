@@ -564,11 +564,11 @@ START_TEST(malformed_tables)
 	for (size_t n = 0; n < len; n++)
 		ck_assert_int_eq(nt_open(&t, x->out.p, n, err, sizeof(err)), -1);
 	ck_assert_int_eq(nt_open(&t, x->out.p, len, err, sizeof(err)), 0);
-	size_t rec = (size_t)(x->t.records - x->t.base), row0 = rec + NT_REC_HEADER + 8;
-	size_t slot = 0; /* a used slot */
-	while (!x->t.slots[slot * NT_SLOT_SIZE + 4])
-		slot++;
-	slot = (size_t)(x->t.slots - x->t.base) + slot * NT_SLOT_SIZE;
+	/* The slot of "a.test": one row, inline. */
+	size_t su = (size_t)(x->t.slots - x->t.base);
+	while (x->out.p[su + 4] != NT_K_NAME)
+		su += NT_SLOT_SIZE;
+	size_t row0 = su + 40;
 	struct {
 		size_t off;
 		uint32_t v;
@@ -577,15 +577,19 @@ START_TEST(malformed_tables)
 	        {0, 2, "version"},
 	        {4, 0x80, "flags"},
 	        {8, 1000, "row count"},
-	        {12, 3, "slot count"},
+	        {12, x->t.nkeys, "slot count"},
 	        {20, x->t.rec_len + 8, "record area length"},
-	        {rec + 4, 9, "record kind"},
-	        {rec + 8, 7, "record row count"},
-	        {rec + 16, 1, "record first row"},
+	        {100, 1, "reserved header bytes"},
+	        {su, 0x12345678, "slot hash"},
+	        {su + 4, 9, "slot kind"},
+	        {su + 4, NT_K_NAME | 0x80u << 24, "slot flags"},
+	        {su + 8, 5, "slot first row"},
+	        {su + 12, 0, "slot overflow reference"},
+	        {su + 36, 1, "slot key padding"},
 	        {row0 + 12, 0x0001ffff, "inline port range"},
 	        {row0 + 16, 0x7fffffff, "path index"},
-	        {slot + 4, 2, "slot pointing inside a record"},
-	        {(size_t)(x->t.rowinfo - x->t.base), 5, "row's record"},
+	        {row0 + 4, 0x20000, "row count of ports"},
+	        {(size_t)(x->t.rowinfo - x->t.base), x->t.nslots + 5, "row's slot"},
 	        {(size_t)(x->t.paths - x->t.base), 0x7fffffff, "glob offset"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
