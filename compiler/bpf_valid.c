@@ -344,7 +344,7 @@ struct pathctx {
 	uint32_t want_ret, want_rule; /* argument-free: every path must end here */
 	bool fixed;
 	int rc;
-	struct vals bound[12]; /* per word: path block boundaries (+-1) */
+	struct vals bound[12]; /* per word: the program's test constants (+-1) */
 	struct vals witness;   /* 6 values per path */
 };
 

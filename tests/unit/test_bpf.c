@@ -168,6 +168,21 @@ static long int80(long nr, long a, long b, long c)
 
 /* Runs one call in a child under prog.  Returns the signal that killed the
  * child (0 if it exited), *res gets the call's result. */
+/* Under AddressSanitizer the child's runtime needs calls the tables' policies
+ * refuse (sigaltstack, mmap) and dies or hangs in its own error path: there
+ * the tables run through the interpreter only; the kernel's behaviour does
+ * not depend on the build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LIVE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LIVE 0
+#endif
+#endif
+#ifndef LIVE
+#define LIVE 1
+#endif
+
 static int live(const struct bpf_prog *pr, bool i386, uint32_t nr, const uint64_t args[6],
                 struct live_result *res)
 {
@@ -183,6 +198,7 @@ static int live(const struct bpf_prog *pr, bool i386, uint32_t nr, const uint64_
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		alarm(20); /* never hang the test run */
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
 			_exit(100);
@@ -218,6 +234,8 @@ static int live(const struct bpf_prog *pr, bool i386, uint32_t nr, const uint64_
  * x86_64).  "allow"/"log" accept any result except a filter errno. */
 static void live_case(const struct bpf_prog *pr, const struct tcase *t)
 {
+	if (!LIVE)
+		return;
 #ifndef __x86_64__
 	if (strcmp(t->abi, "aarch64") != 0)
 		return;
@@ -313,8 +331,8 @@ END_TEST
 
 START_TEST(other_abis_x32_i386)
 {
-	bool ia32 = have_ia32();
-	if (!ia32)
+	bool ia32 = LIVE && have_ia32();
+	if (LIVE && !ia32)
 		fprintf(stderr, "test_bpf: no IA32 emulation here; int 0x80 cases checked by the "
 		                "interpreter only\n");
 	const char *acts[] = {"kill", "errno EPERM", "trap"};
@@ -407,8 +425,10 @@ START_TEST(clone3_enosys)
 	const struct tcase t[] = {{"x86_64", "clone3", {0, 0}, "allow"}};
 	run_table(&pr, t, N(t));
 	struct live_result r;
-	ck_assert_int_eq(live(&pr, false, 435, (uint64_t[6]){0}, &r), 0);
-	ck_assert_int_ne(r.err, ENOSYS);
+	if (LIVE) {
+		ck_assert_int_eq(live(&pr, false, 435, (uint64_t[6]){0}, &r), 0);
+		ck_assert_int_ne(r.err, ENOSYS);
+	}
 	bpf_prog_free(&pr);
 	p = policy("errno EPERM");
 	rule(p, "exit_group", "allow");
