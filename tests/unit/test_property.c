@@ -19,7 +19,7 @@
  *            deny rows beat allow rows, the lowest rule id reports, unseen
  *            method/path, special addresses need a rule naming them).
  *
- * POLC_PROP_SEED (default 0x5eed) and POLC_PROP_N (default 300 policies)
+ * POLC_PROP_SEED (default 0x5eed) and POLC_PROP_N (default 200 policies)
  * override the run, e.g. POLC_PROP_SEED=$RANDOM POLC_PROP_N=5000 for a long
  * one.  A failure prints the seed, the policy number, its YAML and the query.
  * The first few policies also go through the real `polc build` / `polc query`
@@ -1183,7 +1183,7 @@ static uint64_t env_u64(const char *name, uint64_t def)
 START_TEST(random_policies_agree)
 {
 	seed0 = env_u64("POLC_PROP_SEED", 0x5eed);
-	unsigned npol = (unsigned)env_u64("POLC_PROP_N", 300);
+	unsigned npol = (unsigned)env_u64("POLC_PROP_N", 200);
 	rng = seed0;
 	const char *o = getenv("O");
 	char polc[1024];
