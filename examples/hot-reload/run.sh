@@ -1,0 +1,91 @@
+#!/bin/sh
+# examples/hot-reload/run.sh — change what a running sandbox may reach
+# without restarting it.  Only the network table may change at run time:
+# runmin re-verifies the signature of the artifact on disk when it gets
+# SIGHUP and swaps the proxy's table; a new artifact whose filesystem or
+# process sections differ is refused (and logged), and the old table stays.
+#
+#   O=build examples/hot-reload/run.sh      (after `make`)
+#
+# Exit 0 when the three steps behaved as described; 77 (skipped) when this
+# runmin does not run the network proxy yet.
+set -eu
+cd "$(dirname "$0")/../.."
+O=${O:-build}
+POLC=${POLC:-$O/polc}
+RUNMIN=${RUNMIN:-$O/runmin}
+EX=$(pwd)/examples/hot-reload
+D=$(mktemp -d /var/tmp/polc-hot-reload.XXXXXX)
+PIDS=
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$D"' EXIT
+chmod 0755 "$D"
+cp "$EX/client.py" "$D/"
+
+# Two local web servers stand in for two services the program may call.
+for s in a b; do
+	mkdir -p "$D/www-$s" && echo "service $s" >"$D/www-$s/index.html"
+	/usr/bin/python3 -m http.server 0 --bind 127.0.0.1 --directory "$D/www-$s" >"$D/$s.log" 2>&1 &
+	PIDS="$PIDS $!"
+done
+sleep 1
+A=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$D/a.log" | head -1)
+B=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$D/b.log" | head -1)
+echo "service A on 127.0.0.1:$A, service B on 127.0.0.1:$B"
+
+"$POLC" keygen -p "$D/key.pub" -s "$D/key.sec" >/dev/null
+# version: the network rules; fs: one more readable path in v3
+policy() { # VERSION RULES EXTRA_READ
+	cat >"$D/$1.yaml" <<EOY
+polc: 1
+name: hot-reload
+extends: [python3]
+filesystem:
+  read: [$D/client.py$3]
+network:
+  outbound:
+$2
+EOY
+}
+ruleA="    - {host: 127.0.0.1, ports: [$A], methods: [GET]}  # polc:ignore net-private-address local stand-in"
+ruleB="    - {host: 127.0.0.1, ports: [$B], methods: [GET]}  # polc:ignore net-private-address local stand-in"
+policy v1 "$ruleA" ""
+policy v2 "$ruleA
+$ruleB" ""
+policy v3 "$ruleA
+$ruleB" ", /etc/hostname"
+install_version() { # build VERSION into the artifact runmin is running, signed
+	"$POLC" build "$D/$1.yaml" -o "$D/app.pola" --sign "$D/key.sec"
+	echo "-- installed $1"
+}
+install_version v1
+
+if ! "$RUNMIN" -a "$D/app.pola" -p "$D/key.pub" -- /usr/bin/env | grep -qi '^http_proxy='; then
+	echo "SKIP: this runmin does not run the network proxy yet (no HTTP_PROXY in the sandbox)"
+	exit 77
+fi
+
+echo "== v1: A allowed, B refused by the proxy"
+env -i PATH=/usr/bin:/bin "$RUNMIN" --supervise --log "$D/audit.jsonl" -a "$D/app.pola" \
+	-p "$D/key.pub" -- /usr/bin/python3 "$D/client.py" "http://127.0.0.1:$A/" \
+	"http://127.0.0.1:$B/" 9 >"$D/client.out" 2>&1 &
+RM=$!
+PIDS="$PIDS $RM"
+sleep 3
+echo "== v2: B added to the network table; SIGHUP: the running program may reach B"
+install_version v2
+kill -HUP "$RM"
+sleep 3
+echo "== v3: also reads /etc/hostname (a filesystem change); SIGHUP: refused, v2 stays"
+install_version v3
+kill -HUP "$RM"
+wait "$RM" || true
+cat "$D/client.out"
+echo "-- audit log:"
+cat "$D/audit.jsonl"
+
+grep -q '^round 1: A 200 B 403' "$D/client.out"
+grep -Eq '^round [4-6]: A 200 B 200' "$D/client.out"
+grep -q '^round 9: A 200 B 200' "$D/client.out"
+grep -qi 'reload' "$D/audit.jsonl"
+grep -Eqi 'refus|differ' "$D/audit.jsonl"
+echo "hot reload: network table swapped on SIGHUP; a filesystem change refused"
