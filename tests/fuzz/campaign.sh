@@ -20,10 +20,11 @@
 # units and peak RSS (-print_final_stats=1), coverage cov/ft/corp from the
 # last status line, findings.  The table goes to SCRATCH/table.md and stdout.
 #
-# -M keeps, per TARGET, the inputs of SCRATCH/NAME/corpus that add coverage
-# over the committed seeds (libFuzzer -merge=1), at most MAX (default 30)
-# of them and none larger than 4 KiB, smallest first, in SCRATCH/NAME/min —
-# ready to be reviewed and copied into tests/fuzz/corpus/NAME.
+# -M keeps, per TARGET, the inputs of SCRATCH/NAME/corpus (none larger than
+# 4 KiB) that add the most coverage features over the committed seeds: a
+# greedy set cover over libFuzzer's merge control file, at most MAX (default
+# 30), in SCRATCH/NAME/min — to be reviewed and copied into
+# tests/fuzz/corpus/NAME.
 #
 # SCRATCH defaults to /tmp/polc-fuzz-campaign.  -B skips the build.
 set -u
@@ -144,19 +145,55 @@ minimise() {
 	[ -x "$bin" ] || { echo "campaign: no $bin" >&2; return 1; }
 	[ -d "$d/corpus" ] || { echo "campaign: no $d/corpus" >&2; return 1; }
 	local base="$d/min.base" cand="$d/min.cand"
-	rm -rf "$base" "$cand" "$d/min"
+	rm -rf "$base" "$cand" "$d/min" "$d/min.ctl"
 	mkdir -p "$base" "$cand" "$d/min"
 	[ -d "tests/fuzz/corpus/$t" ] && cp "tests/fuzz/corpus/$t"/* "$base"/ 2>/dev/null
-	# Small inputs only, so the merge prefers them and the repository stays light.
+	# Small inputs only, so the repository stays light.
 	find "$d/corpus" -type f -size -4097c -exec cp {} "$cand"/ \;
-	ls "$base" | sort >"$d/min.before"
-	nice -n 19 "$bin" -merge=1 -timeout=10 -rss_limit_mb=2048 "$base" "$cand" >"$d/min.log" 2>&1
-	ls "$base" | sort | comm -13 "$d/min.before" - >"$d/min.added"
-	# Smallest first: at most max_keep of the inputs that added coverage.
-	(cd "$base" && xargs -r -a "$d/min.added" ls -S -r 2>/dev/null) | head -n "$max_keep" |
-		while read -r f; do cp "$base/$f" "$d/min/"; done
-	echo "campaign: $t: $(wc -l <"$d/min.added") inputs add coverage, kept $(ls "$d/min" | wc -l) in $d/min"
-	rm -rf "$base" "$cand" "$d/min.before"
+	# The control file records the features of every input; a greedy set
+	# cover over it keeps the inputs that add the most over the seeds.
+	nice -n 19 "$bin" -merge=1 -merge_control_file="$d/min.ctl" -timeout=10 -rss_limit_mb=2048 \
+		"$base" "$cand" >"$d/min.log" 2>&1
+	python3 - "$d/min.ctl" "$max_keep" "$d/min" <<'PY'
+import os, shutil, sys
+ctl, keep, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+lines = open(ctl).read().split('\n')
+n, nfirst = int(lines[0]), int(lines[1])
+files = lines[2:2 + n]
+feats, size = {}, {}
+for l in lines[2 + n:]:
+    w = l.split()
+    if len(w) >= 3 and w[0] == 'STARTED':
+        size[int(w[1])] = int(w[2])
+    elif w and w[0] == 'FT':
+        feats[int(w[1])] = set(w[2:])
+have = set()
+for i in range(nfirst):
+    have |= feats.get(i, set())
+cands = [i for i in range(nfirst, n) if i in feats]
+total = set()
+for i in cands:
+    total |= feats[i]
+total -= have
+picked = []
+while len(picked) < keep:
+    best, gain = None, 0
+    for i in cands:
+        g = len(feats[i] - have)
+        if g > gain or (g == gain and g and size.get(i, 0) < size.get(best, 0)):
+            best, gain = i, g
+    if best is None:
+        break
+    picked.append((best, gain))
+    have |= feats[best]
+    cands.remove(best)
+for i, g in picked:
+    shutil.copy(files[i], os.path.join(out, os.path.basename(files[i])))
+print('%d candidates, %d picked adding %d of the %d features the campaign found over %d seeds' %
+      (n - nfirst, len(picked), sum(g for _, g in picked), len(total), nfirst))
+PY
+	echo "campaign: $t: kept $(ls "$d/min" | wc -l) inputs in $d/min"
+	rm -rf "$base" "$cand"
 }
 
 case $mode in
