@@ -739,6 +739,13 @@ START_TEST(validator_catches)
 		changed++;
 	}
 	ck_assert_uint_gt(changed, 5);
+	/* A bit test on nr/arch is outside what validation can cover: refused. */
+	struct bpf_insn save = pr.insns[1];
+	ck_assert_uint_eq(save.code, 0x15); /* jeq arch */
+	pr.insns[1].code = 0x45;
+	ck_assert_int_lt(bpf_validate(p, x, pr.insns, pr.n, pr.ret_rule, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "bit test"));
+	pr.insns[1] = save;
 	bpf_prog_free(&pr);
 }
 END_TEST
