@@ -378,6 +378,64 @@ static uint32_t rule_by_text(const struct meta *m, const char *action, const cha
 	return 0;
 }
 
+/* polc test and polc diff ask many questions of one artifact: the decoded
+ * program and the parsed metadata are kept between calls, keyed by a copy
+ * of the section's bytes (so another artifact, even one built by hand with
+ * no hashes, never hits). */
+struct cached {
+	uint8_t *bytes;
+	size_t len;
+};
+
+static bool cache_hit(const struct cached *c, const struct art_section *s)
+{
+	return c->bytes && c->len == s->length && memcmp(c->bytes, s->data, s->length) == 0;
+}
+
+static void cache_set(struct cached *c, const struct art_section *s)
+{
+	free(c->bytes);
+	c->bytes = malloc(s->length ? s->length : 1);
+	if (!c->bytes)
+		abort();
+	memcpy(c->bytes, s->data, s->length);
+	c->len = s->length;
+}
+
+static const struct bpf_prog *cached_prog(const struct art_section *s, char *err, size_t errlen)
+{
+	static struct cached key;
+	static struct bpf_prog pr;
+	if (cache_hit(&key, s))
+		return &pr;
+	bpf_prog_free(&pr);
+	free(key.bytes);
+	key.bytes = NULL;
+	uint32_t audit;
+	if (bpf_from_section(s, &pr, &audit, err, errlen) < 0)
+		return NULL;
+	cache_set(&key, s);
+	return &pr;
+}
+
+static const struct meta *cached_meta(const struct art *a)
+{
+	static struct cached key;
+	static struct meta m;
+	static bool ok;
+	const struct art_section *s = art_find(a, ART_SEC_META, 0);
+	if (!s)
+		return NULL;
+	if (cache_hit(&key, s))
+		return ok ? &m : NULL;
+	if (ok)
+		meta_free(&m);
+	char err[128];
+	ok = meta_parse(&m, a, err, sizeof(err)) == 0;
+	cache_set(&key, s);
+	return ok ? &m : NULL;
+}
+
 int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *syscall,
               const uint64_t args[6], struct decision *out, char *err, size_t errlen)
 {
@@ -403,33 +461,27 @@ int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *sys
 		snprintf(err, errlen, "%s has no system call '%s'", arch->name, syscall);
 		return -1;
 	}
-	struct bpf_prog pr;
-	uint32_t audit;
-	if (bpf_from_section(s, &pr, &audit, err, errlen) < 0)
+	const struct bpf_prog *pr = cached_prog(s, err, errlen);
+	if (!pr)
 		return -1;
 	struct bpf_data d = {(uint32_t)nr, arch->audit_arch, 0,
 	                     {args[0], args[1], args[2], args[3], args[4], args[5]}};
 	uint32_t at;
-	uint32_t ret = bpf_run(pr.insns, pr.n, &d, &at, NULL);
+	uint32_t ret = bpf_run(pr->insns, pr->n, &d, &at, NULL);
 	struct ir_action act;
 	if (bpf_action_of(ret, &act) < 0) {
 		snprintf(err, errlen, "the program returned 0x%08x", ret);
-		bpf_prog_free(&pr);
 		return -1;
 	}
 	ir_action_str(out->text, sizeof(out->text), act);
 	out->allowed = act.kind == IR_ACT_ALLOW || act.kind == IR_ACT_LOG;
-	uint32_t rule = at < pr.n ? pr.ret_rule[at] : BPF_RULE_MULTI;
-	bpf_prog_free(&pr);
+	uint32_t rule = at < pr->n ? pr->ret_rule[at] : BPF_RULE_MULTI;
 	if (rule != BPF_RULE_MULTI) {
 		out->rule_id = rule >= BPF_RULE_RESERVED_MIN ? 0 : rule;
 		return 0;
 	}
-	struct meta m;
-	char merr[128];
-	if (meta_parse(&m, a, merr, sizeof(merr)) == 0) {
-		out->rule_id = rule_by_text(&m, out->text, syscall);
-		meta_free(&m);
-	}
+	const struct meta *m = cached_meta(a);
+	if (m)
+		out->rule_id = rule_by_text(m, out->text, syscall);
 	return 0;
 }
