@@ -16,14 +16,15 @@
 static void help(FILE *f)
 {
 	fputs("usage: polc export ARTIFACT --format bpf [--arch ARCH] -o OUT\n"
-	      "       polc export ARTIFACT --format oci -o OUT\n\n"
+	      "       polc export ARTIFACT --format oci [-o OUT]\n\n"
 	      "  --format bpf   the seccomp program for ARCH as a raw struct sock_filter[]\n"
 	      "                 in host byte order (what bwrap --seccomp FD reads)\n"
 	      "  --format oci   an OCI/Docker seccomp profile (JSON) with the same\n"
 	      "                 decisions, for Docker, podman, Kubernetes, runc\n"
 	      "  --bpf, --oci   short for --format bpf / --format oci\n"
 	      "  --arch ARCH    x86_64 or aarch64 (default: the machine's)\n"
-	      "  -o OUT         file to write atomically; `-` for standard output\n\n"
+	      "  -o OUT         file to write atomically; `-` for standard output (the\n"
+	      "                 default for --format oci)\n\n"
 	      "exit: 0 ok, 2 usage or I/O error\n",
 	      f);
 }
@@ -137,6 +138,10 @@ int cmd_export(int argc, char **argv)
 		default: help(stderr); return EXIT_USAGE;
 		}
 	}
+	/* An OCI profile is text: standard output by default, as in
+	 * `polc export --oci ARTIFACT`.  Raw BPF needs -o (or -o -). */
+	if (format && strcmp(format, "oci") == 0 && !out)
+		out = "-";
 	if (optind != argc - 1 || !format || !out) {
 		polc_err("export", optind != argc - 1 ? "expected one ARTIFACT"
 		                   : !format           ? "no --format (bpf or oci)"
