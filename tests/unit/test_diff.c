@@ -381,7 +381,12 @@ START_TEST(mutations_artifacts)
 	const struct mutation *m = &muts[_i];
 	A = arena_new();
 	struct ir_policy *o = pol(policy_of(NULL, false));
-	bool no_proc = compile(o) == NULL;
+	struct compiled *probe = compile(o);
+	bool no_proc = probe == NULL;
+	if (probe) {
+		buf_free(&probe->b);
+		meta_free(&probe->meta);
+	}
 	if (no_proc && m->proc) {
 		arena_free(A);
 		return;
