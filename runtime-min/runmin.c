@@ -29,14 +29,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "art.h"
 #include "minisig.h"
+#include "nt.h"
+#include "proxy.h"
 #include "rm_log.h"
+#include "rm_net.h"
 #include "rm_sandbox.h"
 
 #define EXIT_REFUSED 125
@@ -66,6 +75,8 @@ struct plan {
 	uint64_t caps_keep;
 	int abi;
 	struct rm_ll rules;
+	struct nt nt;   /* the NETTABLE section, when there is one */
+	bool proxy;     /* it has outbound rows: run the proxy */
 };
 
 static int log_fd = -1;
@@ -198,62 +209,116 @@ static void parse_args(struct opts *o, int argc, char **argv)
 }
 
 /* Reads a whole regular file of at most max bytes from one descriptor into
- * a malloc'd buffer (NUL-terminated for text).  Dies naming `what`. */
-static uint8_t *slurp(const char *path, size_t max, size_t *len, const char *what,
-                      const char *hint)
+ * a malloc'd buffer (NUL-terminated for text).  Returns NULL with a
+ * one-line reason in err (naming `what`). */
+static uint8_t *read_all(const char *path, size_t max, size_t *len, const char *what,
+                         const char *hint, char *err, size_t errlen)
 {
 	/* O_NONBLOCK: a FIFO must not hang us before fstat refuses it. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		die("%s %s: %s%s", what, path, strerror(errno), errno == ENOENT ? hint : "");
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s: %s%s", what, path, strerror(errno),
+		         errno == ENOENT ? hint : "");
+		return NULL;
+	}
 	struct stat st;
-	if (fstat(fd, &st) < 0)
-		die("%s %s: fstat: %s", what, path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		die("%s %s: not a regular file", what, path);
-	if ((uint64_t)st.st_size > max)
-		die("%s %s: too large (%lld bytes, limit %zu)", what, path, (long long)st.st_size, max);
+	uint8_t *p = NULL;
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s %s: fstat: %s", what, path, strerror(errno));
+		goto bad;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s %s: not a regular file", what, path);
+		goto bad;
+	}
+	if ((uint64_t)st.st_size > max) {
+		snprintf(err, errlen, "%s %s: too large (%lld bytes, limit %zu)", what, path,
+		         (long long)st.st_size, max);
+		goto bad;
+	}
 	size_t cap = (size_t)st.st_size + 1, n = 0;
-	uint8_t *p = malloc(cap);
-	if (!p)
-		die("out of memory reading %s", path);
+	if (!(p = malloc(cap))) {
+		snprintf(err, errlen, "out of memory reading %s", path);
+		goto bad;
+	}
 	for (;;) {
 		ssize_t r = read(fd, p + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			die("%s %s: read: %s", what, path, strerror(errno));
+		if (r < 0) {
+			snprintf(err, errlen, "%s %s: read: %s", what, path, strerror(errno));
+			goto bad;
+		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
-		if (n == cap)
-			die("%s %s: grew while being read", what, path);
+		if (n == cap) {
+			snprintf(err, errlen, "%s %s: grew while being read", what, path);
+			goto bad;
+		}
 	}
 	close(fd);
 	p[n] = 0;
 	*len = n;
 	return p;
+bad:
+	free(p);
+	close(fd);
+	return NULL;
+}
+
+static uint8_t *slurp(const char *path, size_t max, size_t *len, const char *what,
+                      const char *hint)
+{
+	char err[PATH_MAX + 256];
+	uint8_t *p = read_all(path, max, len, what, hint, err, sizeof(err));
+	if (!p)
+		die("%s", err);
+	return p;
+}
+
+/* Checks ARTIFACT.minisig over art[0..len) with the trusted key.  Returns
+ * 0, or -1 with a reason in err. */
+static int verify_sig(const struct opts *o, const uint8_t *art, size_t len, char *err,
+                      size_t errlen)
+{
+	char sigpath[PATH_MAX];
+	if (snprintf(sigpath, sizeof(sigpath), "%s.minisig", o->artifact) >= (int)sizeof(sigpath)) {
+		snprintf(err, errlen, "artifact path too long");
+		return -1;
+	}
+	size_t slen, plen;
+	char *sig = (char *)read_all(sigpath, MINISIG_TEXT_MAX, &slen, "signature",
+	                             " (unsigned artifact: sign it with `polc sign`, or pass "
+	                             "--allow-unsigned to run it anyway)",
+	                             err, errlen);
+	if (!sig)
+		return -1;
+	char *pk = (char *)read_all(o->pubkey, MINISIG_TEXT_MAX, &plen, "public key",
+	                            " (give the trusted key with -p PUBKEY)", err, errlen);
+	if (!pk) {
+		free(sig);
+		return -1;
+	}
+	char tc[MINISIG_TC_MAX + 1], e2[256];
+	/* The signature covers every byte of art; the trusted comment's own
+	 * SHA-256 of the file (polc verify checks it) would prove nothing more,
+	 * so it is not recomputed here. */
+	int r = minisig_verify(art, len, sig, slen, pk, plen, tc, sizeof(tc), e2, sizeof(e2));
+	free(sig);
+	free(pk);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: signature verification failed: %s", o->artifact, e2);
+		return -1;
+	}
+	return 0;
 }
 
 static void verify(const struct opts *o, const uint8_t *art, size_t len)
 {
-	char sigpath[PATH_MAX];
-	if (snprintf(sigpath, sizeof(sigpath), "%s.minisig", o->artifact) >= (int)sizeof(sigpath))
-		die("artifact path too long");
-	size_t slen, plen;
-	char *sig = (char *)slurp(sigpath, MINISIG_TEXT_MAX, &slen, "signature",
-	                          " (unsigned artifact: sign it with `polc sign`, or pass "
-	                          "--allow-unsigned to run it anyway)");
-	char *pk = (char *)slurp(o->pubkey, MINISIG_TEXT_MAX, &plen, "public key",
-	                         " (give the trusted key with -p PUBKEY)");
-	char tc[MINISIG_TC_MAX + 1], err[256];
-	/* The signature covers every byte of art; the trusted comment's own
-	 * SHA-256 of the file (polc verify checks it) would prove nothing more,
-	 * so it is not recomputed here. */
-	if (minisig_verify(art, len, sig, slen, pk, plen, tc, sizeof(tc), err, sizeof(err)) < 0)
-		die("%s: signature verification failed: %s", o->artifact, err);
-	free(sig);
-	free(pk);
+	char err[PATH_MAX + 512];
+	if (verify_sig(o, art, len, err, sizeof(err)) < 0)
+		die("%s", err);
 }
 
 static void load(const struct opts *o, struct plan *pl, uint8_t **buf)
@@ -286,6 +351,13 @@ static void load(const struct opts *o, struct plan *pl, uint8_t **buf)
 	} else if (art_find(&pl->art, ART_SEC_SECCOMP, 0))
 		die("%s: no seccomp program for this machine's architecture (AUDIT_ARCH 0x%x)",
 		    o->artifact, rm_native_arch());
+	/* Outbound rows: the proxy.  Only bind ports, or no network section:
+	 * the new network namespace alone, with nothing in it but lo. */
+	if ((s = art_find(&pl->art, ART_SEC_NETTABLE, 0))) {
+		if (nt_open(&pl->nt, s->data, s->length, err, sizeof(err)) < 0)
+			die("%s: network table: %s", o->artifact, err);
+		pl->proxy = pl->nt.nrows > 0;
+	}
 }
 
 static void check_abi(const struct opts *o, struct plan *pl)
@@ -347,10 +419,40 @@ static int run(char **cmd)
 	return e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
 }
 
-/* Confines this process and runs COMMAND; returns only an exit status. */
-static int enter(const struct opts *o, struct plan *pl)
+/* The agent's proxy variables.  NO_PROXY is set empty: every destination,
+ * "localhost" included, goes through the proxy (the agent's own namespace
+ * has nothing else to reach, and Landlock allows connect only to the
+ * proxy port). */
+static void proxy_env(void)
+{
+	static const char *const names[] = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+	                                    "http_proxy", "https_proxy", "all_proxy"};
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", RM_PROXY_PORT);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (setenv(names[i], url, 1) < 0)
+			die("setenv %s: %s", names[i], strerror(errno));
+	if (setenv("NO_PROXY", "", 1) < 0 || setenv("no_proxy", "", 1) < 0)
+		die("setenv NO_PROXY: %s", strerror(errno));
+}
+
+/* Confines this process and runs COMMAND; returns only an exit status.
+ * px_sock >= 0: the supervisor's end for the proxy's listening socket. */
+static int enter(const struct opts *o, struct plan *pl, int px_sock)
 {
 	char err[512];
+	/* The network first, while socket() and ioctl() are allowed: a new
+	 * namespace with only lo, and the proxy's socket in it. */
+	if (rm_net_isolate(err, sizeof(err)) < 0)
+		die("%s", err);
+	if (px_sock >= 0) {
+		int l = rm_net_listen(RM_PROXY_PORT, err, sizeof(err));
+		if (l < 0 || rm_net_send_fd(px_sock, l, err, sizeof(err)) < 0)
+			die("%s", err);
+		if (close(l) < 0 || close(px_sock) < 0)
+			die("close: %s", strerror(errno));
+		proxy_env();
+	}
 	/* Order matters: descriptors and Landlock while the syscalls they need
 	 * are still allowed; the bounding set before CAP_SETPCAP goes; seccomp
 	 * last, as the policy's program may deny everything runmin used. */
@@ -362,10 +464,237 @@ static int enter(const struct opts *o, struct plan *pl)
 	return run(o->cmd);
 }
 
+/* ---- the supervisor's proxy and reloads ---------------------------------- */
+
+/* A network table in use: its artifact's bytes stay alive with it. */
+struct live {
+	uint8_t *buf;
+	struct art art;
+	struct nt nt;
+};
+
+/* Proxy events go to --log as they are (px already wrote JSON with time). */
+static void px_log_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	if (log_fd < 0)
+		return;
+	struct iovec iov[2] = {{(void *)line, strlen(line)}, {"\n", 1}};
+	/* One writev on an O_APPEND file: the line goes in whole or not at all
+	 * as far as other writers are concerned; a failure loses one line. */
+	(void)!writev(log_fd, iov, 2);
+}
+
+static bool reload_exempt(uint32_t type)
+{
+	return type == ART_SEC_NETTABLE || type == ART_SEC_META;
+}
+
+/* Every section but NETTABLE and META must be byte-for-byte the running
+ * one's, in the same order: those are already enforced on the agent. */
+static const char *same_confinement(const struct art *a, const struct art *b)
+{
+	uint32_t i = 0, j = 0;
+	for (;;) {
+		while (i < a->nsections && reload_exempt(a->sec[i].type))
+			i++;
+		while (j < b->nsections && reload_exempt(b->sec[j].type))
+			j++;
+		if (i == a->nsections || j == b->nsections)
+			return i == a->nsections && j == b->nsections ? NULL : "its sections differ";
+		const struct art_section *x = &a->sec[i++], *y = &b->sec[j++];
+		if (x->type != y->type || x->arch != y->arch)
+			return "its sections differ";
+		if (x->length != y->length || memcmp(x->data, y->data, x->length))
+			return x->type == ART_SEC_LANDLOCK  ? "its filesystem (Landlock) section differs"
+			       : x->type == ART_SEC_SECCOMP ? "its seccomp section differs"
+			       : x->type == ART_SEC_PROCESS ? "its process section differs"
+			                                    : "a section other than the network table differs";
+	}
+}
+
+/* Re-reads, re-verifies and checks the artifact; on success the proxy
+ * decides with the new table from now on.  On failure logs why and keeps
+ * the old table. */
+static void reload(const struct opts *o, const struct plan *pl, struct px *px, struct live **cur,
+                   const char *why)
+{
+	char err[PATH_MAX + 512];
+	size_t len;
+	struct live *nl = calloc(1, sizeof(*nl));
+	if (!nl) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto refuse;
+	}
+	if (!(nl->buf = read_all(o->artifact, ART_MAX_SIZE, &len, "artifact", "", err, sizeof(err))))
+		goto refuse;
+	if (!o->allow_unsigned && verify_sig(o, nl->buf, len, err, sizeof(err)) < 0)
+		goto refuse;
+	char e2[256];
+	if ((o->allow_unsigned ? art_parse : art_parse_signed)(&nl->art, nl->buf, len, e2,
+	                                                       sizeof(e2)) < 0) {
+		snprintf(err, sizeof(err), "%s: %s", o->artifact, e2);
+		goto refuse;
+	}
+	const char *d = same_confinement(&pl->art, &nl->art);
+	if (d) {
+		snprintf(err, sizeof(err), "%s: %s; only the network table can change on a running "
+		                           "sandbox (restart it)", o->artifact, d);
+		goto refuse;
+	}
+	const struct art_section *s = art_find(&nl->art, ART_SEC_NETTABLE, 0);
+	if (!s) {
+		snprintf(err, sizeof(err), "%s: no network table", o->artifact);
+		goto refuse;
+	}
+	if (nt_open(&nl->nt, s->data, s->length, e2, sizeof(e2)) < 0) {
+		snprintf(err, sizeof(err), "%s: network table: %s", o->artifact, e2);
+		goto refuse;
+	}
+	px_set_table(px, &nl->nt);
+	if (*cur) {
+		free((*cur)->buf);
+		free(*cur);
+	}
+	*cur = nl;
+	char rows[16];
+	snprintf(rows, sizeof(rows), "%u", nl->nt.nrows);
+	rm_log(log_fd, "reload", "artifact", o->artifact, "trigger", why, "result", "applied",
+	       "rows", rows, NULL);
+	return;
+refuse:
+	if (nl) {
+		free(nl->buf);
+		free(nl);
+	}
+	for (char *p = err; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	rm_log(log_fd, "reload", "artifact", o->artifact, "trigger", why, "result", "refused",
+	       "reason", err, NULL);
+}
+
+/* The artifact's directory and file name, for inotify. */
+static void split_path(const char *path, char *dir, size_t dn, const char **base)
+{
+	const char *sl = strrchr(path, '/');
+	if (!sl) {
+		snprintf(dir, dn, ".");
+		*base = path;
+	} else if (sl == path) {
+		snprintf(dir, dn, "/");
+		*base = sl + 1;
+	} else {
+		snprintf(dir, dn, "%.*s", (int)(sl - path), path);
+		*base = sl + 1;
+	}
+}
+
+/* Did this batch of inotify events touch ARTIFACT or ARTIFACT.minisig? */
+static bool artifact_changed(int ifd, const char *base)
+{
+	bool hit = false;
+	size_t bl = strlen(base);
+	for (;;) {
+		char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+		ssize_t n = read(ifd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return hit; /* EAGAIN: drained */
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			if (ev->len && !strncmp(ev->name, base, bl) &&
+			    (ev->name[bl] == 0 || !strcmp(ev->name + bl, ".minisig")))
+				hit = true;
+			if (ev->mask & IN_Q_OVERFLOW)
+				hit = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+static int child_status(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The proxy loop: accepts on the agent's socket (in its namespace), decides
+ * with the table, reloads on SIGHUP or a change of the artifact on disk,
+ * forwards the other signals, ends with COMMAND. */
+static int proxy_loop(const struct opts *o, struct plan *pl, pid_t pid, int lfd,
+                      const sigset_t *set)
+{
+	char err[512];
+	/* A tunnel takes six descriptors. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		goto sys_fail;
+	if (rl.rlim_cur < 6 * 512 + 64 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 6 * 512 + 64 ? rl.rlim_max : 6 * 512 + 64;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			goto sys_fail;
+	}
+	int sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		goto sys_fail;
+	char dir[PATH_MAX];
+	const char *base;
+	split_path(o->artifact, dir, sizeof(dir), &base);
+	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd < 0 || inotify_add_watch(ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
+		goto sys_fail;
+	struct px_config cfg = {.listen_fd = lfd, .table = &pl->nt, .log = px_log_line};
+	struct px *px = px_new(&cfg, err, sizeof(err));
+	if (!px) {
+		kill(pid, SIGKILL);
+		die("proxy: %s", err);
+	}
+	struct live *cur = NULL;
+	for (;;) {
+		struct pollfd pf[3] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}, {px_fd(px), POLLIN, 0}};
+		/* px_poll also sweeps timeouts: never sleep long. */
+		if (poll(pf, 3, 500) < 0 && errno != EINTR)
+			goto sys_fail;
+		if (px_poll(px, 0) < 0)
+			goto sys_fail;
+		if (pf[1].revents && artifact_changed(ifd, base))
+			reload(o, pl, px, &cur, "inotify");
+		if (!pf[0].revents)
+			continue;
+		struct signalfd_siginfo si;
+		ssize_t n;
+		while ((n = read(sfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+			int sig = (int)si.ssi_signo;
+			if (sig == SIGHUP) {
+				reload(o, pl, px, &cur, "SIGHUP");
+			} else if (sig == SIGCHLD) {
+				int st;
+				pid_t w;
+				while ((w = waitpid(pid, &st, WNOHANG)) < 0 && errno == EINTR)
+					;
+				if (w < 0)
+					goto sys_fail;
+				if (w == pid)
+					return child_status(st);
+			} else if (si.ssi_code != SI_KERNEL && kill(pid, sig) < 0 && errno != ESRCH) {
+				goto sys_fail;
+			}
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			goto sys_fail;
+	}
+sys_fail:;
+	int e = errno;
+	kill(pid, SIGKILL);
+	die("supervisor: %s", strerror(e));
+}
+
 /* Stays as the parent of COMMAND: forwards the signals sent to runmin
  * itself (a terminal's signals reach the whole process group already),
- * reaps, and reports COMMAND's status.  The network proxy and the SIGHUP
- * reload of the network table (issue 5) belong in this loop. */
+ * reaps, and reports COMMAND's status.  With outbound network rows it also
+ * runs the proxy (proxy_loop); SIGHUP then reloads instead of being
+ * forwarded. */
 static int supervise(const struct opts *o, struct plan *pl)
 {
 	static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT};
@@ -376,6 +705,9 @@ static int supervise(const struct opts *o, struct plan *pl)
 	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
 		die("sigprocmask: %s", strerror(errno));
+	int sv[2] = {-1, -1};
+	if (pl->proxy && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		die("socketpair: %s", strerror(errno));
 	pid_t parent = getpid();
 	fflush(NULL);
 	pid_t pid = fork();
@@ -386,10 +718,36 @@ static int supervise(const struct opts *o, struct plan *pl)
 			die("setting up the child: %s", strerror(errno));
 		if (getppid() != parent) /* the supervisor died already */
 			_exit(EXIT_REFUSED);
-		exit(enter(o, pl));
+		if (sv[0] >= 0 && close(sv[0]) < 0)
+			die("close: %s", strerror(errno));
+		exit(enter(o, pl, sv[1]));
 	}
 	if (pl->rules.fd >= 0)
 		close(pl->rules.fd);
+	if (pl->proxy) {
+		char err[512];
+		if (close(sv[1]) < 0) {
+			kill(pid, SIGKILL);
+			die("close: %s", strerror(errno));
+		}
+		int lfd = rm_net_recv_fd(sv[0], err, sizeof(err));
+		close(sv[0]);
+		if (lfd == -2) {
+			/* The child refused (and said why) before handing it over. */
+			int st;
+			pid_t w;
+			while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+				;
+			if (w < 0)
+				die("waitpid: %s", strerror(errno));
+			return child_status(st);
+		}
+		if (lfd < 0) {
+			kill(pid, SIGKILL);
+			die("%s", err);
+		}
+		return proxy_loop(o, pl, pid, lfd, &set);
+	}
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&set, &si);
@@ -411,7 +769,7 @@ static int supervise(const struct opts *o, struct plan *pl)
 		if (w < 0)
 			die("waitpid: %s", strerror(errno));
 		if (w == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			return child_status(st);
 	}
 }
 
@@ -448,9 +806,11 @@ int main(int argc, char **argv)
 	 * reported before anything runs.  The proxy port (0: none, TCP connect
 	 * stays denied) is chosen before forking: the child's network namespace
 	 * is new, so any port is free in it. */
-	if (pl.has_ll && rm_ll_prepare(&pl.rules, &pl.ll, pl.abi, 0, err, sizeof(err)) < 0)
+	if (pl.has_ll && rm_ll_prepare(&pl.rules, &pl.ll, pl.abi, pl.proxy ? RM_PROXY_PORT : 0, err,
+	                               sizeof(err)) < 0)
 		die("%s", err);
-	if (o.supervise)
+	/* The proxy runs in the supervisor, outside the agent's namespace. */
+	if (o.supervise || pl.proxy)
 		return supervise(&o, &pl);
-	return enter(&o, &pl);
+	return enter(&o, &pl, -1);
 }
