@@ -1470,6 +1470,17 @@ fail_errno:
 
 int px_fd(const struct px *p) { return p->ep; }
 
+int px_timeout(const struct px *p)
+{
+	if (p->next_sweep == UINT64_MAX)
+		return -1;
+	uint64_t now = now_ms();
+	if (p->next_sweep <= now)
+		return 0;
+	uint64_t d = p->next_sweep - now;
+	return d > INT32_MAX ? INT32_MAX : (int)d;
+}
+
 void px_set_table(struct px *p, const struct nt *t) { p->table = t; }
 
 void px_get_stats(const struct px *p, struct px_stats *s)

@@ -91,6 +91,11 @@ int px_poll(struct px *p, int timeout_ms);
  * proxy in a caller's own poll loop (runmin's signalfd, inotify ...). */
 int px_fd(const struct px *p);
 
+/* Milliseconds until the proxy's next deadline (a timeout to enforce), or
+ * -1 when none is pending: an embedding loop should not sleep longer than
+ * this before calling px_poll again, or timeouts fire late. */
+int px_timeout(const struct px *p);
+
 /* Hot reload: requests decided from now on use t.  Connections already
  * past their decision keep going.  The old table is not referenced after
  * this returns and may be freed. */

@@ -441,7 +441,8 @@ static void child_loop(struct px *p, const struct nt *t2, int ctl, int ans)
 {
 	for (;;) {
 		struct pollfd pf[2] = {{px_fd(p), POLLIN, 0}, {ctl, POLLIN, 0}};
-		poll(pf, 2, 20);
+		int tmo = px_timeout(p);
+		poll(pf, 2, tmo < 0 || tmo > 1000 ? 1000 : tmo);
 		if (px_poll(p, 0) < 0)
 			_exit(3);
 		if (!(pf[1].revents & (POLLIN | POLLHUP)))
