@@ -1,7 +1,8 @@
 #!/bin/sh
 # examples/ci-gate/run.sh — the CI gate on a pull request, played locally:
 # a repository keeps its agent's sandbox policy (extending the stdlib's
-# claude-code profile) and the policy's tests; ci/gate lints, builds, tests
+# python3 policy; an agent profile such as claude-code works the same, with
+# more rules to compare) and the policy's tests; ci/gate lints, builds, tests
 # and diffs base and head.  A change that only narrows passes; one that
 # grants something new fails until it is approved with a commit trailer.
 #
@@ -23,10 +24,10 @@ step() { printf '\n== %s\n' "$*"; }
 mkdir -p "$R/repo/sandbox"
 git init -q -b main
 cat >"$R/repo/sandbox/agent.yaml" <<'EOY'
-# The sandbox our coding agent runs in: Claude Code on this repository.
+# The sandbox our Python agent runs in, on this repository's checkout.
 polc: 1
 name: our-agent
-extends: [claude-code]
+extends: [python3]
 filesystem:
   write: [/srv/checkout]
   exec: [/srv/checkout]   # polc:ignore fs-exec-writable the agent runs the test suite
@@ -44,8 +45,8 @@ tests:
   - name: no ssh keys
     fs: {path: /home/ci/.ssh/id_ed25519, access: read}
     expect: deny
-  - name: the model API
-    net: {host: api.anthropic.com, port: 443}
+  - name: package downloads
+    net: {host: pypi.org, port: 443}
     expect: allow
   - name: nothing else on the internet
     net: {host: pastebin.com, port: 443}

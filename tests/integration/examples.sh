@@ -7,7 +7,7 @@
 
 for ex in python-agent ci-gate hot-reload; do
 	rc=0
-	O=$O POLC=$POLC RUNMIN=$RUNMIN timeout 300 sh "$SRC/examples/$ex/run.sh" >"$T/$ex.out" 2>&1 || rc=$?
+	O=$O POLC=$POLC RUNMIN=$RUNMIN timeout 500 sh "$SRC/examples/$ex/run.sh" >"$T/$ex.out" 2>&1 || rc=$?
 	case $rc in
 	0) pass "examples/$ex" ;;
 	77) skip "examples/$ex" "$(grep -m1 '^SKIP:' "$T/$ex.out" | sed 's/^SKIP: //')" ;;
