@@ -27,7 +27,7 @@ read -r APIPORT <&8
 
 # The agent programs, installed read-only outside the workspace.
 mkdir -p "$W/agent"
-cp "$DATA/agent.js" "$DATA/agent.py" "$W/agent/"
+cp "$DATA/agent.js" "$DATA/agent.py" "$W/api.pem" "$W/agent/"
 
 for p in $PROFILES; do
 	expect_status "$p: polc test" 0 "$POLC" test "$SRC/stdlib-policies/$p.yaml" \
@@ -66,7 +66,7 @@ EOY
 		fi
 		(cd "$ws" && env -i HOME="$st" PATH=/usr/bin:/bin LANG=C.UTF-8 \
 			"$RUNMIN" -a "$T/$p-$lang.pola" -p "$T/k.pub" -- "${cmd[@]}" "$ws" "$st" \
-			"$W/out/$p-$lang" "$W/victim/.ssh/id_ed25519" 127.0.0.1 "$APIPORT" "$W/api.pem" \
+			"$W/out/$p-$lang" "$W/victim/.ssh/id_ed25519" 127.0.0.1 "$APIPORT" "$W/agent/api.pem" \
 			127.0.0.2) >"$T/agent.out" 2>"$T/agent.err"
 		got() { sed -n "s|^$1: ||p" "$T/agent.out"; }
 		want() { # STEP VALUE
