@@ -5,7 +5,8 @@
 #     builds them with --openshell-lenient (a warning per dropped field);
 #   - `polc convert` then `polc build` of its output gives the same artifact
 #     sections as building the original (Landlock, seccomp, process byte for
-#     byte; the net table row for row, source positions aside);
+#     byte; the net table row for row, source positions aside) — for them
+#     and for every stdlib policy;
 #   - what maps is enforced: an OpenShell policy written here runs a program
 #     under runmin, and the kernel refuses what it does not list — before
 #     and after conversion; hard_requirement makes a missing path fatal.
@@ -68,6 +69,22 @@ for f in "$DATA"/*.yaml; do
 			fail "$n: converted header" "$d listed, $drops dropped"
 	else
 		fail "$n: convert/build" "$(head -c 400 "$T/err" "$T/err2" 2>/dev/null)"
+	fi
+done
+
+# convert is not only for OpenShell: every stdlib policy (merged through its
+# extends, with every kind of rule) converts to YAML that builds the same.
+for f in "$SRC"/stdlib-policies/*.yaml; do
+	n=$(basename "$f" .yaml)
+	if "$POLC" build "$f" -o "$T/std-$n.pola" 2>/dev/null &&
+		"$POLC" convert "$f" -o "$T/std-$n.yaml" 2>/dev/null &&
+		"$POLC" build "$T/std-$n.yaml" -o "$T/std-$n.conv.pola" 2>"$T/err"; then
+		sections "$T/std-$n.pola" >"$T/a.sec"
+		sections "$T/std-$n.conv.pola" >"$T/b.sec"
+		cmp -s "$T/a.sec" "$T/b.sec" && pass "stdlib $n: convert + build gives the same sections" ||
+			fail "stdlib $n: round trip" "$(diff "$T/a.sec" "$T/b.sec" | head -c 400)"
+	else
+		fail "stdlib $n: convert/build" "$(head -c 300 "$T/err")"
 	fi
 done
 
