@@ -8,7 +8,11 @@
 . "$(dirname "$0")/../lib.sh"
 
 R=$T/root
-mk() { make -C "$SRC" --no-print-directory O="$O" "$@" >"$T/make.out" 2>&1; }
+# `install` depends on `all`: for the sanitizer build of `make check`, ask
+# for the same flags, or make would relink its objects without them.
+SANFLAGS=()
+if ldd "$O/polc" 2>/dev/null | grep -q libasan; then SANFLAGS=(ASAN=1 UBSAN=1); fi
+mk() { make -C "$SRC" --no-print-directory O="$O" "${SANFLAGS[@]}" "$@" >"$T/make.out" 2>&1; }
 
 if mk install DESTDIR="$R" PREFIX=/usr; then pass "make install DESTDIR=... PREFIX=/usr"; else
 	fail "make install" "$(tail -c 600 "$T/make.out")"
