@@ -13,6 +13,8 @@
 #   escapes NAME       the escapes every stdlib policy must refuse, each with
 #                      a control run that succeeds without runmin
 . "$SRC/tests/data/runmin/common.sh"
+# The controls read /etc/shadow, list /root and ptrace a process: as root.
+needs_root
 
 W=$(mktemp -d /var/tmp/polc-stdlib.XXXXXX)
 chmod 0755 "$W"
