@@ -17,6 +17,8 @@ case $POLC in /*) ;; *) POLC=$(pwd)/$POLC ;; esac
 GATE=$(pwd)/ci/gate
 R=$(mktemp -d /var/tmp/polc-ci-gate.XXXXXX)
 trap 'rm -rf "$R"' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 git() { command git -C "$R/repo" -c user.name=dev -c user.email=dev@example.com "$@"; }
 gate() { POLC=$POLC "$GATE" --repo "$R/repo" --policy sandbox/agent.yaml --out "$R/report" "$@"; }
 step() { printf '\n== %s\n' "$*"; }

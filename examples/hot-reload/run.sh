@@ -19,6 +19,8 @@ EX=$(pwd)/examples/hot-reload
 D=$(mktemp -d /var/tmp/polc-hot-reload.XXXXXX)
 PIDS=
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$D"' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 chmod 0755 "$D"
 cp "$EX/client.py" "$D/"
 

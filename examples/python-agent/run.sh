@@ -16,7 +16,9 @@ RUNMIN=${RUNMIN:-$O/runmin}
 EX=examples/python-agent
 D=$(mktemp -d /var/tmp/polc-python-agent.XXXXXX)
 API=
-trap '[ -n "$API" ] && kill "$API" 2>/dev/null; rm -rf "$D"' EXIT
+trap '[ -z "$API" ] || kill "$API" 2>/dev/null || true; rm -rf "$D"' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 chmod 0755 "$D"
 mkdir -p "$D/workspace" "$D/agent" "$D/secret"
 cp "$EX/agent.py" "$D/agent/"
