@@ -170,7 +170,9 @@ static inline long ntt_reference(const struct ntt *x, const char *host, uint16_t
 			break;
 		case IR_HOST_IPV4:
 		case IR_HOST_IPV6:
-			if ((r->kind == IR_HOST_IPV4) != (k == NT_HOST_IPV4))
+			/* an address row matches only an address of its family (never
+			 * a name: a[] holds no address then) */
+			if (k != (r->kind == IR_HOST_IPV4 ? NT_HOST_IPV4 : NT_HOST_IPV6))
 				break;
 			hm = true;
 			for (unsigned b = 0; b < r->prefix; b++)
