@@ -30,6 +30,13 @@ struct load_ctx {
 	const char *stack[LOAD_MAX_DEPTH]; /* files being loaded, for cycles */
 	int depth;
 	bool openshell_lenient; /* OpenShell import: warn on dropped fields */
+	/* Within one load_inputs() call, the canonical paths of every file
+	 * loaded so far: a file reached again (a diamond of extends, or the
+	 * same input twice) is merged only once, at its first position.
+	 * Direct load_file() calls (lint's per-file analysis) do not dedupe. */
+	bool dedup;
+	const char *loaded[256];
+	int nloaded;
 	/* Files that `extends` found by stdlib name: shown as stdlib/NAME. */
 	const char *stdlib_files[LOAD_MAX_DEPTH * 4];
 	int nstdlib;

@@ -190,6 +190,17 @@ struct ir_policy *load_file(struct load_ctx *c, const char *path, struct src_pos
 			diag_error(c->d, from, E502, "extends cycle: '%s' extends itself", path);
 			return NULL;
 		}
+	/* Merged already (earlier in the same run, and so earlier in the merge
+	 * order): merging it again would duplicate its rules and let its
+	 * scalars override what came after it, e.g. B's `default: kill` in
+	 * `extends: [B, C]` when B and C both extend base. */
+	if (c->dedup) {
+		for (int i = 0; i < c->nloaded; i++)
+			if (strcmp(c->loaded[i], real) == 0)
+				return ir_policy_new(c->a);
+		if (c->nloaded < (int)(sizeof(c->loaded) / sizeof(c->loaded[0])))
+			c->loaded[c->nloaded++] = real;
+	}
 	if (c->depth >= LOAD_MAX_DEPTH) {
 		diag_error(c->d, from, E502, "extends nested deeper than %d levels", LOAD_MAX_DEPTH);
 		return NULL;
@@ -226,11 +237,14 @@ struct ir_policy *load_inputs(struct load_ctx *c, char *const *paths, int n)
 {
 	struct ir_policy *all = ir_policy_new(c->a);
 	size_t errs = diag_errors(c->d);
+	c->dedup = true;
+	c->nloaded = 0;
 	for (int i = 0; i < n; i++) {
 		struct ir_policy *p = load_file(c, paths[i], (struct src_pos){0});
 		if (p)
 			ir_merge(all, p);
 	}
+	c->dedup = false;
 	if (diag_errors(c->d) > errs)
 		return NULL;
 	ir_finalize(all, c->d);
