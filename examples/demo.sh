@@ -9,7 +9,12 @@ RUNMIN=$O/runmin
 D=$O/demo
 WS=/tmp/polc-demo/workspace
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*" 2>/dev/null || printf '\n==> %s\n' "$*"; }
+# Bold headings only on a terminal, and never with NO_COLOR.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+	step() { printf '\n==> %s\n' "$*"; }
+fi
 
 mkdir -p "$D" "$WS"
 step "generate a signing key (minisign format)"
