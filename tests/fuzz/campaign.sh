@@ -196,31 +196,38 @@ PY
 	rm -rf "$base" "$cand"
 }
 
-case $mode in
-table) table; exit 0 ;;
-min)
-	for t in "${targets[@]}"; do minimise "$t"; done
-	exit 0
-	;;
-esac
+campaign() {
+	if [ "$do_build" = 1 ]; then
+		nice -n 19 make --no-print-directory O="$build" fuzz-build || exit 2
+	fi
+	mkdir -p "$scratch"
+	echo "campaign: ${#targets[@]} targets, $minutes min each, $parallel at a time, scratch $scratch"
+	local running=0 t
+	for t in "${targets[@]}"; do
+		if [ ! -x "$build/fuzz/fuzz_$t" ]; then
+			echo "campaign: no fuzzer $build/fuzz/fuzz_$t, skipped" >&2
+			continue
+		fi
+		if [ "$running" -ge "$parallel" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		run_target "$t" &
+		running=$((running + 1))
+	done
+	wait
+	table
+}
 
-if [ "$do_build" = 1 ]; then
-	nice -n 19 make --no-print-directory O="$build" fuzz-build || exit 2
-fi
-mkdir -p "$scratch"
-echo "campaign: ${#targets[@]} targets, $minutes min each, $parallel at a time, scratch $scratch"
-running=0
-for t in "${targets[@]}"; do
-	if [ ! -x "$build/fuzz/fuzz_$t" ]; then
-		echo "campaign: no fuzzer $build/fuzz/fuzz_$t, skipped" >&2
-		continue
-	fi
-	if [ "$running" -ge "$parallel" ]; then
-		wait -n
-		running=$((running - 1))
-	fi
-	run_target "$t" &
-	running=$((running + 1))
-done
-wait
-table
+main() {
+	case $mode in
+	table) table ;;
+	min) for t in "${targets[@]}"; do minimise "$t"; done ;;
+	run) campaign ;;
+	esac
+}
+
+# Everything above is a definition and this is one line: bash has read the
+# whole script before the campaign starts, so editing this file while a
+# campaign runs cannot change or break it.
+main; exit $?
