@@ -50,7 +50,7 @@ _runmin()
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "-a --artifact -p --pubkey --log --keep-fd --allow-unsigned \
-			--supervise --uid --gid -h --help -V --version --" -- "$cur"))
+			--supervise --no-netns --uid --gid -h --help -V --version --" -- "$cur"))
 		return
 	fi
 	COMPREPLY=($(compgen -c -- "$cur" | sort -u))

@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -41,7 +43,10 @@ static int write_file(const char *path, const char *s)
 	return 0;
 }
 
-static int lo_up(char *err, size_t errlen)
+/* Brings lo up in the calling thread's network namespace; with nsfd, also
+ * returns a descriptor of that namespace there (SIOCGSKNS on the socket
+ * used, close-on-exec). */
+static int lo_up(int *nsfd, char *err, size_t errlen)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -49,19 +54,24 @@ static int lo_up(char *err, size_t errlen)
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-		int e = errno;
-		close(s);
-		return fail(err, errlen, "network namespace: SIOCGIFFLAGS lo: %s", strerror(e));
-	}
+	const char *what = NULL;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		what = "SIOCGIFFLAGS lo";
 	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
-		int e = errno;
-		close(s);
-		return fail(err, errlen, "network namespace: bringing lo up: %s", strerror(e));
+	if (!what && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		what = "bringing lo up";
+	if (!what && nsfd && (*nsfd = ioctl(s, SIOCGSKNS)) < 0)
+		what = "SIOCGSKNS";
+	int e = errno;
+	if (close(s) < 0 && !what) {
+		what = "close";
+		e = errno;
 	}
-	if (close(s) < 0)
-		return fail(err, errlen, "network namespace: close: %s", strerror(errno));
+	if (what) {
+		if (nsfd && *nsfd >= 0)
+			close(*nsfd);
+		return fail(err, errlen, "network namespace: %s: %s", what, strerror(e));
+	}
 	return 0;
 }
 
@@ -72,7 +82,7 @@ int rm_net_isolate(char *err, size_t errlen)
 	if (uid == 0) {
 		if (unshare(CLONE_NEWNET) < 0)
 			return fail(err, errlen, "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return lo_up(err, errlen);
+		return lo_up(NULL, err, errlen);
 	}
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
 		return fail(err, errlen,
@@ -88,7 +98,75 @@ int rm_net_isolate(char *err, size_t errlen)
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
 	if (write_file("/proc/self/gid_map", map) < 0)
 		return fail(err, errlen, "user namespace: gid_map: %s", strerror(errno));
-	return lo_up(err, errlen);
+	return lo_up(NULL, err, errlen);
+}
+
+static void *prepare_thread(void *arg)
+{
+	struct rm_net_job *j = arg;
+	j->fd = -1;
+	if (unshare(CLONE_NEWNET) < 0) {
+		fail(j->msg, sizeof(j->msg), "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return NULL;
+	}
+	int fd;
+	if (lo_up(&fd, j->msg, sizeof(j->msg)) == 0)
+		j->fd = fd;
+	/* The thread ends here, and its namespace with it but for fd. */
+	return NULL;
+}
+
+int rm_net_prepare_start(struct rm_net_job *j, char *err, size_t errlen)
+{
+	memset(j, 0, sizeof(*j));
+	j->fd = -1;
+	/* On another CPU than this thread's, if there is one: left to itself
+	 * the scheduler often runs the new thread here first, and the two
+	 * steps no longer overlap. */
+	pthread_attr_t at;
+	int e = pthread_attr_init(&at);
+	if (e)
+		return fail(err, errlen, "network namespace: thread attributes: %s", strerror(e));
+	cpu_set_t cpus;
+	int here = sched_getcpu();
+	if (here >= 0 && sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 1 &&
+	    here < CPU_SETSIZE) {
+		CPU_CLR(here, &cpus);
+		(void)pthread_attr_setaffinity_np(&at, sizeof(cpus), &cpus); /* a hint only */
+	}
+	pthread_t t;
+	e = pthread_create(&t, &at, prepare_thread, j);
+	pthread_attr_destroy(&at);
+	if (e)
+		return fail(err, errlen, "network namespace: starting a thread: %s", strerror(e));
+	j->thread = t;
+	j->started = true;
+	return 0;
+}
+
+int rm_net_prepare_finish(struct rm_net_job *j, char *err, size_t errlen)
+{
+	if (!j->started)
+		return fail(err, errlen, "network namespace: not being prepared");
+	j->started = false;
+	int e = pthread_join(j->thread, NULL);
+	if (e)
+		return fail(err, errlen, "network namespace: joining the thread: %s", strerror(e));
+	if (j->fd < 0)
+		return fail(err, errlen, "%s", j->msg[0] ? j->msg : "network namespace: failed");
+	return j->fd;
+}
+
+int rm_net_enter(int fd, char *err, size_t errlen)
+{
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		int e = errno;
+		close(fd);
+		return fail(err, errlen, "setns(CLONE_NEWNET): %s", strerror(e));
+	}
+	if (close(fd) < 0)
+		return fail(err, errlen, "network namespace: close: %s", strerror(errno));
+	return 0;
 }
 
 int rm_net_listen(uint16_t port, char *err, size_t errlen)

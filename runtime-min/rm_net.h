@@ -9,6 +9,8 @@
 #ifndef POLC_RM_NET_H
 #define POLC_RM_NET_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +23,26 @@
  * As root: unshare(CLONE_NEWNET).  Otherwise a new user namespace as well,
  * mapping the caller's uid and gid to themselves (setgroups denied). */
 int rm_net_isolate(char *err, size_t errlen);
+
+/* The same for root, overlapped with runmin's other work: creating a
+ * network namespace is the slowest step of start-up (~0.6 ms here, the
+ * kernel registering lo and the per-namespace sysctls), and it depends on
+ * nothing runmin reads.  rm_net_prepare_start creates the namespace in a
+ * helper thread (unshare(CLONE_NEWNET) affects only the calling thread),
+ * brings lo up there and keeps a descriptor of it (SIOCGSKNS), without
+ * moving runmin itself; rm_net_prepare_finish waits for the thread and
+ * returns that descriptor (close-on-exec), or -1 with the reason.  Enter
+ * it with rm_net_enter, in this process or in a child after fork. */
+struct rm_net_job {
+	pthread_t thread;
+	bool started;
+	int fd;        /* the thread's result: the namespace, or -1 */
+	char msg[200]; /* and why not */
+};
+int rm_net_prepare_start(struct rm_net_job *j, char *err, size_t errlen);
+int rm_net_prepare_finish(struct rm_net_job *j, char *err, size_t errlen);
+/* setns(fd, CLONE_NEWNET), then closes fd. */
+int rm_net_enter(int fd, char *err, size_t errlen);
 
 /* A TCP socket listening on 127.0.0.1:port (close-on-exec). */
 int rm_net_listen(uint16_t port, char *err, size_t errlen);

@@ -62,11 +62,20 @@ int rm_caps_drop(uint64_t keep, const struct rm_ids *ids, char *err, size_t errl
 /* AUDIT_ARCH_* of the running kernel's native syscall ABI. */
 uint32_t rm_native_arch(void);
 
-/* Installs runmin's own small filter: ioctl TIOCSTI (push characters into
- * the terminal's input) and TIOCLINUX fail with EPERM on every ABI of this
- * arch, whatever the policy says — a known escape from sandboxes that share
- * the terminal (CVE-2017-5226). */
-int rm_seccomp_tty(char *err, size_t errlen);
+/* Installs runmin's own small filter ("the guard"), on every ABI of this
+ * arch, whatever the policy says (when both refuse a call, the policy's
+ * errno is the one the program sees: the kernel reports the most recently
+ * installed filter's among equal actions):
+ *  - ioctl TIOCSTI (push characters into the terminal's input) and
+ *    TIOCLINUX: EPERM — a known escape from sandboxes that share the
+ *    terminal (CVE-2017-5226);
+ *  - io_uring_setup/_enter/_register: EPERM — io_uring's operations
+ *    (sockets, opens) would bypass seccomp;
+ *  - socket(): EACCES for every domain but AF_UNIX and, with inet, TCP over
+ *    AF_INET/AF_INET6 (type SOCK_STREAM, protocol 0 or IPPROTO_TCP): no
+ *    UDP, raw, packet, netlink, vsock, SCTP, MPTCP...; i386's socketcall,
+ *    whose arguments a filter cannot read, is refused whole (EACCES). */
+int rm_seccomp_guard(bool inet, char *err, size_t errlen);
 
 /* Installs the artifact's program (SECCOMP section for the native arch).
  * Its flags may only be SECCOMP_FILTER_FLAG_LOG and _SPEC_ALLOW. */

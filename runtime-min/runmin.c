@@ -1,7 +1,7 @@
 /* runmin — verify a polc artifact and run a program confined by it.
  *
  *   runmin -a ARTIFACT [-p PUBKEY] [--log FILE] [--keep-fd N] [--allow-unsigned]
- *          [--supervise] [--uid N --gid N] [--] COMMAND [ARG...]
+ *          [--supervise] [--no-netns] [--uid N --gid N] [--] COMMAND [ARG...]
  *
  * In order: read the artifact once into memory (size-limited), verify its
  * minisign signature over exactly those bytes, parse them (art.h), check
@@ -60,7 +60,7 @@ extern char **environ;
 struct opts {
 	const char *artifact, *pubkey, *log;
 	int keep[MAX_KEEP_FDS], nkeep;
-	bool allow_unsigned, supervise;
+	bool allow_unsigned, supervise, no_netns;
 	struct rm_ids ids;
 	char **cmd;
 };
@@ -77,6 +77,8 @@ struct plan {
 	struct rm_ll rules;
 	struct nt nt;   /* the NETTABLE section, when there is one */
 	bool proxy;     /* it has outbound rows: run the proxy */
+	bool has_net;   /* it has a network section (outbound or bind rules) */
+	int netns_fd;   /* the agent's network namespace, made ahead; or -1 */
 };
 
 static int log_fd = -1;
@@ -113,7 +115,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 static void usage(FILE *f)
 {
 	fputs("usage: runmin -a ARTIFACT [-p PUBKEY] [--log FILE] [--keep-fd N] [--allow-unsigned]\n"
-	      "              [--supervise] [--uid N --gid N] [--] COMMAND [ARG...]\n\n"
+	      "              [--supervise] [--no-netns] [--uid N --gid N] [--] COMMAND [ARG...]\n\n"
 	      "Verify a signed polc artifact and run COMMAND confined by it (Landlock,\n"
 	      "capabilities, no_new_privs, seccomp).\n\n"
 	      "  -a, --artifact FILE   the artifact (.pola); FILE.minisig is its signature\n"
@@ -122,6 +124,10 @@ static void usage(FILE *f)
 	      "      --keep-fd N       leave descriptor N open for COMMAND (repeatable)\n"
 	      "      --allow-unsigned  run without checking any signature (testing only)\n"
 	      "      --supervise       stay as the parent: forward signals, report the status\n"
+	      "      --no-netns        no network namespace: deny all network access with\n"
+	      "                        Landlock (TCP, abstract sockets) and seccomp (every\n"
+	      "                        socket family but AF_UNIX) instead; only for policies\n"
+	      "                        without a network section (faster start-up)\n"
 	      "      --uid N, --gid N  run COMMAND as this numeric user and group (no\n"
 	      "                        supplementary groups); --uid needs --gid\n"
 	      "  -h, --help            this help\n"
@@ -144,13 +150,14 @@ static unsigned long id_arg(const char *opt, const char *s)
 
 static void parse_args(struct opts *o, int argc, char **argv)
 {
-	enum { O_LOG = 256, O_KEEP, O_UNSIGNED, O_SUPERVISE, O_UID, O_GID };
+	enum { O_LOG = 256, O_KEEP, O_UNSIGNED, O_SUPERVISE, O_NO_NETNS, O_UID, O_GID };
 	static const struct option lo[] = {{"artifact", required_argument, 0, 'a'},
 	                                   {"pubkey", required_argument, 0, 'p'},
 	                                   {"log", required_argument, 0, O_LOG},
 	                                   {"keep-fd", required_argument, 0, O_KEEP},
 	                                   {"allow-unsigned", no_argument, 0, O_UNSIGNED},
 	                                   {"supervise", no_argument, 0, O_SUPERVISE},
+	                                   {"no-netns", no_argument, 0, O_NO_NETNS},
 	                                   {"uid", required_argument, 0, O_UID},
 	                                   {"gid", required_argument, 0, O_GID},
 	                                   {"help", no_argument, 0, 'h'},
@@ -168,6 +175,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		case O_LOG: o->log = optarg; break;
 		case O_UNSIGNED: o->allow_unsigned = true; break;
 		case O_SUPERVISE: o->supervise = true; break;
+		case O_NO_NETNS: o->no_netns = true; break;
 		case O_UID:
 			o->ids.uid = (uid_t)id_arg("--uid", optarg);
 			o->ids.set_uid = true;
@@ -357,7 +365,10 @@ static void load(const struct opts *o, struct plan *pl, uint8_t **buf)
 		if (nt_open(&pl->nt, s->data, s->length, err, sizeof(err)) < 0)
 			die("%s: network table: %s", o->artifact, err);
 		pl->proxy = pl->nt.nrows > 0;
+		pl->has_net = pl->proxy;
 	}
+	if (pl->has_ll && pl->ll.nnets > 0)
+		pl->has_net = true;
 }
 
 static void check_abi(const struct opts *o, struct plan *pl)
@@ -377,6 +388,26 @@ static void check_abi(const struct opts *o, struct plan *pl)
 	die("%s needs Landlock ABI %u, this kernel has ABI %d: refusing to run with weaker "
 	    "confinement (upgrade the kernel, or rebuild the policy for an older ABI)",
 	    o->artifact, need, pl->abi);
+}
+
+/* --no-netns: the agent stays in runmin's network namespace, so deny the
+ * network there: Landlock handles TCP bind and connect with no rule
+ * allowing any port, and scopes abstract UNIX sockets to the sandbox (the
+ * guard filter leaves only AF_UNIX sockets).  Needs Landlock ABI 6. */
+static void no_netns(const struct opts *o, struct plan *pl)
+{
+	if (pl->has_net)
+		die("--no-netns: %s has a network section; its rules need runmin's network "
+		    "namespace and proxy (drop --no-netns)", o->artifact);
+	if (pl->abi < 6)
+		die("--no-netns needs Landlock ABI 6 (TCP and abstract-socket scoping), this kernel "
+		    "has ABI %d: run without --no-netns", pl->abi);
+	if (!pl->has_ll) {
+		memset(&pl->ll, 0, sizeof(pl->ll));
+		pl->has_ll = true;
+	}
+	pl->ll.handled_net |= 3;   /* LANDLOCK_ACCESS_NET_BIND_TCP | _CONNECT_TCP */
+	pl->ll.scoped |= 1;        /* LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET */
 }
 
 /* execve COMMAND, searching PATH like execvp but without its surprises:
@@ -442,9 +473,16 @@ static int enter(const struct opts *o, struct plan *pl, int px_sock)
 {
 	char err[512];
 	/* The network first, while socket() and ioctl() are allowed: a new
-	 * namespace with only lo, and the proxy's socket in it. */
-	if (rm_net_isolate(err, sizeof(err)) < 0)
+	 * namespace with only lo (made ahead, or now), and the proxy's socket
+	 * in it.  --no-netns: none; Landlock and the guard deny instead. */
+	if (pl->netns_fd >= 0) {
+		int fd = pl->netns_fd;
+		pl->netns_fd = -1;
+		if (rm_net_enter(fd, err, sizeof(err)) < 0)
+			die("%s", err);
+	} else if (!o->no_netns && rm_net_isolate(err, sizeof(err)) < 0) {
 		die("%s", err);
+	}
 	if (px_sock >= 0) {
 		int l = rm_net_listen(RM_PROXY_PORT, err, sizeof(err));
 		if (l < 0 || rm_net_send_fd(px_sock, l, err, sizeof(err)) < 0)
@@ -458,7 +496,7 @@ static int enter(const struct opts *o, struct plan *pl, int px_sock)
 	 * last, as the policy's program may deny everything runmin used. */
 	if (rm_fds_prepare(o->keep, o->nkeep, err, sizeof(err)) < 0 ||
 	    rm_no_new_privs(err, sizeof(err)) < 0 || rm_ll_enforce(&pl->rules, err, sizeof(err)) < 0 ||
-	    rm_caps_drop(pl->caps_keep, &o->ids, err, sizeof(err)) < 0 || rm_seccomp_tty(err, sizeof(err)) < 0 ||
+	    rm_caps_drop(pl->caps_keep, &o->ids, err, sizeof(err)) < 0 || rm_seccomp_guard(!o->no_netns, err, sizeof(err)) < 0 ||
 	    (pl->has_sc && rm_seccomp_load(&pl->sc, err, sizeof(err)) < 0))
 		die("%s", err);
 	return run(o->cmd);
@@ -724,6 +762,8 @@ static int supervise(const struct opts *o, struct plan *pl)
 	}
 	if (pl->rules.fd >= 0)
 		close(pl->rules.fd);
+	if (pl->netns_fd >= 0)
+		close(pl->netns_fd);
 	if (pl->proxy) {
 		char err[512];
 		if (close(sv[1]) < 0) {
@@ -795,12 +835,21 @@ int main(int argc, char **argv)
 	std_fds();
 	parse_args(&o, argc, argv);
 	log_artifact = o.artifact;
+	/* The network namespace takes longest to make and needs nothing
+	 * runmin reads: start it now (root only; otherwise a user namespace
+	 * comes with it, which a process with threads cannot enter). */
+	struct rm_net_job job = {.fd = -1};
+	pl.netns_fd = -1;
+	if (!o.no_netns && geteuid() == 0 && rm_net_prepare_start(&job, err, sizeof(err)) < 0)
+		die("%s", err);
 	if (o.log && (log_fd = rm_log_open(o.log, err, sizeof(err))) < 0)
 		die("%s", err);
 	if (sodium_init() < 0)
 		die("libsodium failed to initialise");
 	load(&o, &pl, &artifact_buf);
 	check_abi(&o, &pl);
+	if (o.no_netns)
+		no_netns(&o, &pl);
 	pl.rules.fd = -1;
 	/* Rule paths are opened here, in the parent, so a missing one is
 	 * reported before anything runs.  The proxy port (0: none, TCP connect
@@ -808,6 +857,8 @@ int main(int argc, char **argv)
 	 * is new, so any port is free in it. */
 	if (pl.has_ll && rm_ll_prepare(&pl.rules, &pl.ll, pl.abi, pl.proxy ? RM_PROXY_PORT : 0, err,
 	                               sizeof(err)) < 0)
+		die("%s", err);
+	if (job.started && (pl.netns_fd = rm_net_prepare_finish(&job, err, sizeof(err))) < 0)
 		die("%s", err);
 	/* The proxy runs in the supervisor, outside the agent's namespace. */
 	if (o.supervise || pl.proxy)

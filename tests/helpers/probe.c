@@ -14,7 +14,7 @@
  *   probe tiocsti                   push a character into fd 0's terminal
  *   probe mount DIR                 mount a tmpfs on DIR (and unmount it again)
  *   probe unshare | bpf | keyctl | userfaultfd | io_uring | perf
- *   probe socket FAMILY [TYPE [hi]] socket(FAMILY | (hi ? 1<<32 : 0), TYPE)
+ *   probe socket FAMILY [TYPE [hi] [PROTO]]  socket(FAMILY | (hi ? 1<<32 : 0), TYPE, PROTO)
  *   probe x32 NR | int80 NR         raw x32 / i386 syscall NR (x86_64 only)
  *   probe caps                      effective/permitted/bounding/ambient, euid
  *   probe pty CMD [ARG...]          run CMD with a new pseudo-terminal as its
@@ -287,10 +287,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(op, "socket")) {
 		NEED(1);
-		long fam = strtol(a1, NULL, 0), type = a2 ? strtol(a2, NULL, 0) : SOCK_RAW;
-		if (argc > 4 && !strcmp(argv[4], "hi"))
-			fam |= 1L << 32;
-		return report(syscall(SYS_socket, fam, type, 0));
+		long fam = strtol(a1, NULL, 0), type = a2 ? strtol(a2, NULL, 0) : SOCK_RAW, proto = 0;
+		for (int i = 4; i < argc; i++) {
+			if (!strcmp(argv[i], "hi"))
+				fam |= 1L << 32;
+			else
+				proto = strtol(argv[i], NULL, 0);
+		}
+		return report(syscall(SYS_socket, fam, type, proto));
 	}
 #if defined(__x86_64__)
 	if (!strcmp(op, "x32")) {
