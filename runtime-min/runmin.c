@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "art.h"
@@ -629,6 +630,13 @@ static void split_path(const char *path, char *dir, size_t dn, const char **base
 }
 
 /* Did this batch of inotify events touch ARTIFACT or ARTIFACT.minisig? */
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail with a valid clock */
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool artifact_changed(int ifd, const char *base)
 {
 	bool hit = false;
@@ -689,15 +697,34 @@ static int proxy_loop(const struct opts *o, struct plan *pl, pid_t pid, int lfd,
 		die("proxy: %s", err);
 	}
 	struct live *cur = NULL;
+	/* A change on disk is acted on once the files have been quiet for
+	 * RELOAD_SETTLE_MS: an artifact and its signature are two files, each
+	 * replaced in turn (by polc build --sign, polc sign, cp ...), and a
+	 * reload between the two would refuse the new artifact, if only for a
+	 * moment. */
+	enum { RELOAD_SETTLE_MS = 150 };
+	long long reload_at = -1;
 	for (;;) {
 		struct pollfd pf[3] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}, {px_fd(px), POLLIN, 0}};
-		/* px_poll also sweeps timeouts: never sleep long. */
-		if (poll(pf, 3, 500) < 0 && errno != EINTR)
+		/* Sleep until the proxy's next deadline (its timeouts) or the
+		 * pending reload, whichever comes first. */
+		int wait = px_timeout(px);
+		if (reload_at >= 0) {
+			long long left = reload_at - now_ms();
+			left = left < 0 ? 0 : left;
+			if (wait < 0 || left < wait)
+				wait = (int)left;
+		}
+		if (poll(pf, 3, wait) < 0 && errno != EINTR)
 			goto sys_fail;
 		if (px_poll(px, 0) < 0)
 			goto sys_fail;
 		if (pf[1].revents && artifact_changed(ifd, base))
+			reload_at = now_ms() + RELOAD_SETTLE_MS;
+		if (reload_at >= 0 && now_ms() >= reload_at) {
+			reload_at = -1;
 			reload(o, pl, px, &cur, "inotify");
+		}
 		if (!pf[0].revents)
 			continue;
 		struct signalfd_siginfo si;

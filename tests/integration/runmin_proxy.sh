@@ -80,7 +80,7 @@ net_policy fsdiff '["/ok/**", "/new/**"]' ", /var" || { fail "build fs policy"; 
 for n in new fsdiff; do mv "$T/$n.pola" "$T/$n.pola.minisig" "$T/build/"; done
 cat >"$T/marks/agent.sh" <<EOA
 #!/bin/bash
-for n in 1 2 3 4; do
+for n in 1 2 3 4 5; do
 	while [ ! -e $T/marks/go\$n ]; do sleep 0.05; done
 	$CURL -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$UP/new/x
 done
@@ -123,6 +123,26 @@ check "changed filesystem section: old table stays" 403 step 3
 install "$T/build/new.pola"
 expect_grep "good artifact: reload applied" '"result":"applied"' "$T/last"
 check "after reload: /new allowed, same agent" 200 step 4
+# The usual workflow: polc build --sign over the running artifact.  It
+# replaces two files, one after the other; runmin waits for them to settle
+# and reloads once, without refusing the half-written pair.
+before=$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)
+cp "$T/run.yaml" "$T/live.yaml"
+"$POLC" build "$T/live.yaml" -o "$T/live.pola" --sign "$T/k.sec" >/dev/null 2>&1 ||
+	fail "polc build --sign over the running artifact"
+for _ in $(seq 100); do
+	[ "$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)" -gt "$before" ] && break
+	sleep 0.05
+done
+sleep 0.3
+grep '"trigger":"inotify"' "$T/log" | tail -n +$((before + 1)) >"$T/last"
+expect_grep "polc build --sign in place: reloaded on the change (inotify)" '"result":"applied"' "$T/last"
+if grep -q '"result":"refused"' "$T/last"; then
+	fail "polc build --sign in place: no refusal on the way" "$(cat "$T/last")"
+else
+	pass "polc build --sign in place: no refusal on the way"
+fi
+check "after the in-place rebuild: /new denied again" 403 step 5
 wait "$RM"
 st=$?
 [ "$st" = 0 ] && pass "agent ran to the end under one runmin" || fail "agent exit" "status $st: $(head -c 300 "$T/agent.err")"
