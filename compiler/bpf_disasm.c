@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "bpf.h"
+#include "rm_guard.h"
 
 int bpf_from_section(const struct art_section *s, struct bpf_prog *pr, uint32_t *arch, char *err,
                      size_t errlen)
@@ -436,27 +437,31 @@ static const struct meta *cached_meta(const struct art *a)
 	return ok ? &m : NULL;
 }
 
-int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *syscall,
-              const uint64_t args[6], struct decision *out, char *err, size_t errlen)
+/* Runs the artifact's program for arch on (syscall, args).  Returns 1 with
+ * *ret, *at (the RET's index) and *prog set; 0 when the artifact has no
+ * process section at all (the kernel filters nothing); -1 with err. */
+static int policy_run(const struct art *a, const struct sysc_arch *arch, const char *syscall,
+                      const uint64_t args[6], uint32_t *ret, uint32_t *at,
+                      const struct bpf_prog **prog, char *err, size_t errlen)
 {
-	memset(out, 0, sizeof(*out));
 	const struct sysc_arch *host = sysc_host(arch);
 	if (!host) {
 		snprintf(err, errlen, "no seccomp program handles arch %s", arch->name);
 		return -1;
 	}
+	int nr = sysc_resolve(arch, syscall);
 	const struct art_section *s = art_find(a, ART_SEC_SECCOMP, host->audit_arch);
-	if (!s) {
-		if (!art_find(a, ART_SEC_SECCOMP, 0)) {
-			/* No process section: the kernel filters nothing. */
-			out->allowed = true;
-			snprintf(out->text, sizeof(out->text), "allow");
-			return 0;
+	if (!s && !art_find(a, ART_SEC_SECCOMP, 0)) {
+		if (nr < 0) {
+			snprintf(err, errlen, "%s has no system call '%s'", arch->name, syscall);
+			return -1;
 		}
+		return 0;
+	}
+	if (!s) {
 		snprintf(err, errlen, "the artifact has no seccomp program for %s", host->name);
 		return -1;
 	}
-	int nr = sysc_resolve(arch, syscall);
 	if (nr < 0) {
 		snprintf(err, errlen, "%s has no system call '%s'", arch->name, syscall);
 		return -1;
@@ -466,8 +471,14 @@ int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *sys
 		return -1;
 	struct bpf_data d = {(uint32_t)nr, arch->audit_arch, 0,
 	                     {args[0], args[1], args[2], args[3], args[4], args[5]}};
-	uint32_t at;
-	uint32_t ret = bpf_run(pr->insns, pr->n, &d, &at, NULL);
+	*ret = bpf_run(pr->insns, pr->n, &d, at, NULL);
+	*prog = pr;
+	return 1;
+}
+
+/* d from a program's return value; -1 with err when it is no action. */
+static int decision_of(uint32_t ret, struct decision *out, char *err, size_t errlen)
+{
 	struct ir_action act;
 	if (bpf_action_of(ret, &act) < 0) {
 		snprintf(err, errlen, "the program returned 0x%08x", ret);
@@ -475,6 +486,25 @@ int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *sys
 	}
 	ir_action_str(out->text, sizeof(out->text), act);
 	out->allowed = act.kind == IR_ACT_ALLOW || act.kind == IR_ACT_LOG;
+	return 0;
+}
+
+int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *syscall,
+              const uint64_t args[6], struct decision *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	uint32_t ret = 0, at = 0;
+	const struct bpf_prog *pr = NULL;
+	int r = policy_run(a, arch, syscall, args, &ret, &at, &pr, err, errlen);
+	if (r < 0)
+		return -1;
+	if (r == 0) { /* no process section: the kernel filters nothing */
+		out->allowed = true;
+		snprintf(out->text, sizeof(out->text), "allow");
+		return 0;
+	}
+	if (decision_of(ret, out, err, errlen) < 0)
+		return -1;
 	uint32_t rule = at < pr->n ? pr->ret_rule[at] : BPF_RULE_MULTI;
 	if (rule != BPF_RULE_MULTI) {
 		out->rule_id = rule >= BPF_RULE_RESERVED_MIN ? 0 : rule;
@@ -483,5 +513,57 @@ int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *sys
 	const struct meta *m = cached_meta(a);
 	if (m)
 		out->rule_id = rule_by_text(m, out->text, syscall);
+	return 0;
+}
+
+/* What runmin's guard refuses, in words, by system call. */
+static const char *guard_why(const char *syscall)
+{
+	if (!strcmp(syscall, "ioctl"))
+		return "TIOCSTI and TIOCLINUX are refused whatever the policy says";
+	if (!strcmp(syscall, "socketcall"))
+		return "socketcall is refused whole (its arguments are out of a filter's reach)";
+	if (!strncmp(syscall, "io_uring", 8))
+		return "io_uring is refused whatever the policy says";
+	return "only AF_UNIX and TCP sockets are allowed";
+}
+
+int bpf_query_runmin(const struct art *a, const struct sysc_arch *arch, const char *syscall,
+                     const uint64_t args[6], struct decision *out, char *err, size_t errlen)
+{
+	if (bpf_query(a, arch, syscall, args, out, err, errlen) < 0)
+		return -1;
+	const struct sysc_arch *host = sysc_host(arch);
+	struct sock_filter gf[RM_GUARD_MAX];
+	int gn = host ? rm_guard_build(rm_guard_arch(host->audit_arch), true, gf) : -1;
+	if (gn < 0) {
+		snprintf(err, errlen, "runmin has no guard filter for %s", arch->name);
+		return -1;
+	}
+	struct bpf_insn gi[RM_GUARD_MAX];
+	for (int i = 0; i < gn; i++)
+		gi[i] = (struct bpf_insn){gf[i].code, gf[i].jt, gf[i].jf, gf[i].k};
+	int nr = sysc_resolve(arch, syscall);
+	struct bpf_data d = {(uint32_t)nr, arch->audit_arch, 0,
+	                     {args[0], args[1], args[2], args[3], args[4], args[5]}};
+	uint32_t gret = bpf_run(gi, (size_t)gn, &d, NULL, NULL);
+	uint32_t pret = 0, at;
+	const struct bpf_prog *pr;
+	int r = policy_run(a, arch, syscall, args, &pret, &at, &pr, err, errlen);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		pret = BPF_RET_ALLOW;
+	/* The kernel runs every filter and keeps the most restrictive action
+	 * (the lowest, as a signed number); among equals, the most recently
+	 * installed filter's, which is the policy's (runmin installs it last). */
+	if ((int32_t)(gret & 0xffff0000u) >= (int32_t)(pret & 0xffff0000u))
+		return 0;
+	struct decision g;
+	memset(&g, 0, sizeof(g));
+	if (decision_of(gret, &g, err, errlen) < 0)
+		return -1;
+	g.guard = guard_why(syscall);
+	*out = g;
 	return 0;
 }

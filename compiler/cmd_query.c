@@ -60,7 +60,9 @@ static void print_decision(const struct meta *m, const struct decision *d)
 {
 	printf("%s", d->text);
 	const struct meta_rule *r = meta_rule(m, d->rule_id);
-	if (r)
+	if (d->guard)
+		printf("  (runmin's guard: %s)", d->guard);
+	else if (r)
 		printf("  (rule #%u: %s at %s:%u:%u)", r->id, r->text, r->file, r->line, r->col);
 	else
 		printf("  (default)");
@@ -142,7 +144,7 @@ int cmd_query(int argc, char **argv)
 				polc_err("query", "argument %d: '%s' is not a number", i - 3, pos[i]);
 				goto usage;
 			}
-		rc = bpf_query(&f.art, arch, pos[2], args, &d, err, sizeof(err));
+		rc = bpf_query_runmin(&f.art, arch, pos[2], args, &d, err, sizeof(err));
 	} else if (strcmp(kind, "fs") == 0) {
 		if (npos != 4 || pos[2][0] != '/') {
 			polc_err("query", "fs needs an absolute PATH and ACCESS");

@@ -379,20 +379,15 @@ static void run_case(struct arena *a, const struct subject *s, struct tcase *c)
 			c->why = arena_printf(a, "unknown arch `%s`", c->arch);
 			return;
 		}
-		if (!art_find(&s->art, ART_SEC_SECCOMP, 0)) {
-			/* No process section: no filter, every syscall runs. */
-			if (sysc_resolve(arch, c->syscall) < 0) {
-				c->result = R_ERROR;
-				c->why = arena_printf(a, "`%s` is not a system call on %s", c->syscall,
-				                      arch->name);
-				return;
-			}
-			d.allowed = true;
+		/* The program for arch (or the native one that handles it), or
+		 * none, under runmin's guard, as runmin runs it. */
+		rc = bpf_query_runmin(&s->art, arch, c->syscall, c->args, &d, err, sizeof(err));
+		if (rc == 0 && d.guard)
+			c->decided = arena_printf(a, "runmin's guard (%s)", d.guard);
+		else if (rc == 0 && !art_find(&s->art, ART_SEC_SECCOMP, 0)) {
 			snprintf(d.text, sizeof(d.text), "allow (no seccomp filter)");
 			c->decided = "the policy having no process section";
-			rc = 0;
-		} else /* the program for arch, or the native one that handles it */
-			rc = bpf_query(&s->art, arch, c->syscall, c->args, &d, err, sizeof(err));
+		}
 		break;
 	}
 	case T_FS: rc = ll_query(&s->art, c->path, c->access, &d, err, sizeof(err)); break;

@@ -2,6 +2,7 @@
  * here rather than taken from <linux/landlock.h>, which on the build
  * machines may predate the ABI versions runmin uses (scopes, audit flags). */
 #include "rm_sandbox.h"
+#include "rm_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,26 +315,11 @@ int rm_caps_drop(uint64_t keep, const struct rm_ids *ids, char *err, size_t errl
 
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
-#define NATIVE_IOCTL 16
-#define NATIVE_IOCTL2 (0x40000000u | 514) /* x32 (syscall_64.tbl) */
-#define COMPAT_ARCH AUDIT_ARCH_I386
-#define COMPAT_IOCTL 54 /* syscall_32.tbl */
-#define NATIVE_SOCKET 41
-#define COMPAT_SOCKET 359
-#define COMPAT_SOCKETCALL 102
 #elif defined(__aarch64__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
-#define NATIVE_IOCTL 29
-#define NATIVE_IOCTL2 29
-#define COMPAT_ARCH AUDIT_ARCH_ARM
-#define COMPAT_IOCTL 54
-#define NATIVE_SOCKET 198
-#define COMPAT_SOCKET 281 /* arm EABI has no socketcall */
 #else
-#error "runmin: add this architecture's AUDIT_ARCH and ioctl numbers"
+#error "runmin: add this architecture's AUDIT_ARCH (and its guard table in rm_guard.c)"
 #endif
-_Static_assert(NATIVE_IOCTL == __NR_ioctl, "native ioctl number");
-_Static_assert(NATIVE_SOCKET == __NR_socket, "native socket number");
 
 uint32_t rm_native_arch(void) { return NATIVE_ARCH; }
 
@@ -343,145 +329,13 @@ static int seccomp_install(unsigned flags, struct sock_filter *f, unsigned short
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 }
 
-/* Low word of argument i (seccomp_data holds 64-bit arguments). */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]))
-#else
-#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]) + 4)
-#endif
-
-#define X32 0x40000000u
-#define NR_IO_URING_FIRST 425 /* io_uring_setup, _enter, _register: the same */
-#define NR_IO_URING_LAST 427  /* number on every arch since Linux 5.1 */
-
-/* A tiny assembler for the guard: jumps name labels, resolved at the end
- * (all forward, as the kernel requires). */
-enum { G_ALLOW, G_EPERM, G_EACCES, G_IOCTL, G_SOCK, G_INET, G_PROTO, G_NATIVE, G_NAT_HI,
-       G_X32, G_X32_CALL, G_X32_URING, G_COMPAT, G_COMPAT_URING, G_NLABELS };
-struct gasm {
-	struct sock_filter f[64];
-	uint8_t jt[64], jf[64]; /* label + 1, or 0: fall through */
-	unsigned n;
-	int at[G_NLABELS];
-};
-static void g_label(struct gasm *g, int l) { g->at[l] = (int)g->n; }
-static void g_op(struct gasm *g, uint16_t code, uint32_t k, int jt, int jf)
-{
-	if (g->n < 64) {
-		g->f[g->n] = (struct sock_filter){code, 0, 0, k};
-		g->jt[g->n] = (uint8_t)jt;
-		g->jf[g->n] = (uint8_t)jf;
-	}
-	g->n++;
-}
-#define G_LD(g, off) g_op(g, BPF_LD | BPF_W | BPF_ABS, (uint32_t)(off), 0, 0)
-#define G_JEQ(g, k, t) g_op(g, BPF_JMP | BPF_JEQ | BPF_K, k, (t) + 1, 0)
-#define G_JGE(g, k, t) g_op(g, BPF_JMP | BPF_JGE | BPF_K, k, (t) + 1, 0)
-#define G_JGT(g, k, t) g_op(g, BPF_JMP | BPF_JGT | BPF_K, k, (t) + 1, 0)
-#define G_RET(g, v) g_op(g, BPF_RET | BPF_K, v, 0, 0)
-static int g_resolve(struct gasm *g)
-{
-	if (g->n > 64)
-		return -1;
-	for (unsigned i = 0; i < g->n; i++) {
-		int d[2] = {g->jt[i] ? g->at[g->jt[i] - 1] : (int)i + 1,
-		            g->jf[i] ? g->at[g->jf[i] - 1] : (int)i + 1};
-		for (int k = 0; k < 2; k++)
-			if (d[k] <= (int)i || d[k] - (int)i - 1 > 255)
-				return -1;
-		g->f[i].jt = (uint8_t)(d[0] - (int)i - 1);
-		g->f[i].jf = (uint8_t)(d[1] - (int)i - 1);
-	}
-	return 0;
-}
-
 int rm_seccomp_guard(bool inet, char *err, size_t errlen)
 {
-	struct gasm g;
-	memset(&g, 0, sizeof(g));
-	for (int i = 0; i < G_NLABELS; i++)
-		g.at[i] = -1;
-	G_LD(&g, offsetof(struct seccomp_data, arch));
-	G_JEQ(&g, NATIVE_ARCH, G_NATIVE);
-	G_JEQ(&g, COMPAT_ARCH, G_COMPAT);
-	G_RET(&g, SECCOMP_RET_ALLOW); /* no other ABI reaches this kernel */
-
-	g_label(&g, G_NATIVE);
-	G_LD(&g, offsetof(struct seccomp_data, nr));
-	G_JEQ(&g, NATIVE_IOCTL, G_IOCTL);
-	G_JEQ(&g, NATIVE_SOCKET, G_SOCK);
-	G_JGE(&g, NR_IO_URING_FIRST, G_NAT_HI);
-	G_RET(&g, SECCOMP_RET_ALLOW);
-	g_label(&g, G_NAT_HI);
-#if defined(__x86_64__)
-	G_JGT(&g, NR_IO_URING_LAST, G_X32);
-	G_RET(&g, SECCOMP_RET_ERRNO | EPERM);
-	g_label(&g, G_X32); /* nr > 427: x32 calls have bit 30 set */
-	G_JGE(&g, X32, G_X32_CALL);
-	G_RET(&g, SECCOMP_RET_ALLOW);
-	g_label(&g, G_X32_CALL);
-	G_JEQ(&g, X32 | NATIVE_IOCTL2, G_IOCTL);
-	G_JEQ(&g, X32 | NATIVE_SOCKET, G_SOCK);
-	G_JGE(&g, X32 | NR_IO_URING_FIRST, G_X32_URING);
-	G_RET(&g, SECCOMP_RET_ALLOW);
-	g_label(&g, G_X32_URING);
-	G_JGT(&g, X32 | NR_IO_URING_LAST, G_ALLOW);
-#else
-	G_JGT(&g, NR_IO_URING_LAST, G_ALLOW);
-#endif
-	G_RET(&g, SECCOMP_RET_ERRNO | EPERM);
-
-	g_label(&g, G_COMPAT);
-	G_LD(&g, offsetof(struct seccomp_data, nr));
-	G_JEQ(&g, COMPAT_IOCTL, G_IOCTL);
-	G_JEQ(&g, COMPAT_SOCKET, G_SOCK);
-#ifdef COMPAT_SOCKETCALL
-	/* socketcall's arguments are in memory, out of a filter's reach. */
-	G_JEQ(&g, COMPAT_SOCKETCALL, G_EACCES);
-#endif
-	G_JGE(&g, NR_IO_URING_FIRST, G_COMPAT_URING);
-	G_RET(&g, SECCOMP_RET_ALLOW);
-	g_label(&g, G_COMPAT_URING);
-	G_JGT(&g, NR_IO_URING_LAST, G_ALLOW);
-	G_RET(&g, SECCOMP_RET_ERRNO | EPERM);
-
-	/* The request is an unsigned int: only the low 32 bits count. */
-	g_label(&g, G_IOCTL);
-	G_LD(&g, ARG_LO(1));
-	G_JEQ(&g, TIOCSTI, G_EPERM);
-	G_JEQ(&g, TIOCLINUX, G_EPERM);
-	G_RET(&g, SECCOMP_RET_ALLOW);
-
-	/* socket(domain, type, protocol), all three ints. */
-	g_label(&g, G_SOCK);
-	G_LD(&g, ARG_LO(0));
-	G_JEQ(&g, AF_UNIX, G_ALLOW);
-	if (inet) {
-		G_JEQ(&g, AF_INET, G_INET);
-		G_JEQ(&g, AF_INET6, G_INET);
-	}
-	G_RET(&g, SECCOMP_RET_ERRNO | EACCES);
-	if (inet) {
-		g_label(&g, G_INET); /* TCP only: no UDP, raw, SCTP, MPTCP */
-		G_LD(&g, ARG_LO(1));
-		g_op(&g, BPF_ALU | BPF_AND | BPF_K, 0xf, 0, 0); /* minus SOCK_NONBLOCK/CLOEXEC */
-		G_JEQ(&g, SOCK_STREAM, G_PROTO);
-		G_RET(&g, SECCOMP_RET_ERRNO | EACCES);
-		g_label(&g, G_PROTO);
-		G_LD(&g, ARG_LO(2));
-		G_JEQ(&g, 0, G_ALLOW);
-		G_JEQ(&g, IPPROTO_TCP, G_ALLOW);
-	}
-	g_label(&g, G_EACCES);
-	G_RET(&g, SECCOMP_RET_ERRNO | EACCES);
-	g_label(&g, G_EPERM);
-	G_RET(&g, SECCOMP_RET_ERRNO | EPERM);
-	g_label(&g, G_ALLOW);
-	G_RET(&g, SECCOMP_RET_ALLOW);
-
-	if (g_resolve(&g) < 0)
+	struct sock_filter f[RM_GUARD_MAX];
+	int n = rm_guard_build(rm_guard_arch(NATIVE_ARCH), inet, f);
+	if (n < 0)
 		return fail(err, errlen, "seccomp (runmin's guard): internal error assembling it");
-	if (seccomp_install(0, g.f, (unsigned short)g.n) < 0)
+	if (seccomp_install(0, f, (unsigned short)n) < 0)
 		return fail(err, errlen, "seccomp (runmin's guard): %s", strerror(errno));
 	return 0;
 }
