@@ -4,11 +4,16 @@
 #  1. Start-up: `runmin -a base.pola -- /bin/true` against `/bin/true` alone
 #     and against `bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all
 #     true`, interleaved in the same run; medians (p10-p90) and ratios to
-#     /bin/true.  Target: runmin <= 2x /bin/true.
+#     /bin/true.  Target: runmin <= 2x /bin/true without networking
+#     (`--no-netns`; the default also makes a network namespace).  Floors
+#     measured alongside: a static program that only execs its argument
+#     (what any exec wrapper costs), `unshare -n` (the namespace alone).
 #  2. System-call-heavy loops under runmin against bare, alternating: calls
 #     on open descriptors (the seccomp program's cost; target within 5%) and
 #     open+close (Landlock checks each open by walking the path, reported
-#     apart); median ns per iteration.
+#     apart); median ns per iteration, with the kernel's floor (allow-1).
+#  3. Real system-call-heavy work, bare and under runmin, alternating:
+#     grep -r over /usr/include, find over three trees, python3 imports.
 #
 # base.pola is stdlib-policies/base.yaml plus exec on the bench binaries,
 # signed; if the seccomp backend cannot compile it yet, base's filesystem
@@ -30,6 +35,10 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/bin"
 ${CC:-cc} -O2 -o "$W/bin/startup_spawn" bench/startup_spawn.c
 ${CC:-cc} -O2 -o "$W/bin/sysloop" bench/sysloop.c
+# The cheapest exec wrapper: static, execs its arguments at once.
+printf '#include <unistd.h>\nint main(int c, char **v) { (void)c; execv(v[1], v + 1); return 127; }\n' >"$W/wrap.c"
+${CC:-cc} -O2 -static-pie -o "$W/bin/execwrap" "$W/wrap.c" 2>/dev/null ||
+	${CC:-cc} -O2 -static -o "$W/bin/execwrap" "$W/wrap.c"
 SPAWN=$W/bin/startup_spawn LOOP=$W/bin/sysloop
 chmod 0755 "$W" "$W/bin"
 
@@ -40,6 +49,7 @@ name: bench-base
 extends: [$PWD/stdlib-policies/base.yaml]
 filesystem:
   exec: [$W/bin]
+  read: [/usr/include]
 EOF
 what="stdlib base (Landlock + seccomp)"
 if ! "$POLC" build "$W/base.yaml" -o "$W/base.pola" --sign "$W/k.sec" 2>"$W/build.err"; then
@@ -61,9 +71,19 @@ echo
 echo "1. start-up, $N runs each, interleaved (microseconds: median [p10-p90])"
 # /bin/sh -c /bin/true: the cost of any extra exec of a small program, the
 # floor for a wrapper that execs the real program.
-cmds=("$TRUE" --- "${RM[@]}" "$TRUE" --- /bin/sh -c "$TRUE" --- "$RUNMIN" --allow-unsigned -a "$W/base.pola" -- "$TRUE")
-names=("/bin/true" "runmin -a base.pola -- /bin/true" "/bin/sh -c /bin/true (reference: one more exec)"
-	"runmin --allow-unsigned (the same, minus the signature check)")
+cmds=("$TRUE" --- "${RM[@]}" "$TRUE" --- "$RUNMIN" --no-netns -a "$W/base.pola" -p "$W/k.pub" -- "$TRUE"
+	--- "$W/bin/execwrap" "$TRUE" --- /bin/sh -c "$TRUE"
+	--- "$RUNMIN" --no-netns --allow-unsigned -a "$W/base.pola" -- "$TRUE")
+names=("/bin/true" "runmin -a base.pola -- /bin/true (network namespace)"
+	"runmin --no-netns (target <= 2x)"
+	"floor: a static program that only execs /bin/true"
+	"/bin/sh -c /bin/true (one more exec of a small program)"
+	"runmin --no-netns --allow-unsigned (minus the signature check)")
+UNSHARE=$(command -v unshare || true)
+if [ -n "$UNSHARE" ] && "$UNSHARE" -n "$TRUE" 2>/dev/null; then
+	cmds+=(--- "$UNSHARE" -n "$TRUE")
+	names+=("floor: unshare -n /bin/true (a network namespace alone)")
+fi
 if [ -n "$BWRAP" ] && "$BWRAP" --ro-bind / / --dev /dev --proc /proc --unshare-all true 2>/dev/null; then
 	cmds+=(--- "$BWRAP" --ro-bind / / --dev /dev --proc /proc --unshare-all true)
 	names+=("bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true")
@@ -78,9 +98,14 @@ for i in "${!names[@]}"; do
 	printf '   %-66s %8s us [%s-%s]  %5.2fx\n' "${names[$i]}" "$med" "$p10" "$p90" \
 		"$(div "$med" "$base")"
 done
-if [ "${#res[@]}" -ge 5 ]; then
-	printf '   bwrap / runmin: %.2fx\n' "$(div "${res[4]%% *}" "${res[1]%% *}")"
+last=$((${#names[@]} - 1))
+if [ "${names[$last]#bwrap}" != "${names[$last]}" ]; then
+	printf '   bwrap / runmin: %.2fx (network namespace), %.2fx (--no-netns)\n' \
+		"$(div "${res[$last]%% *}" "${res[1]%% *}")" "$(div "${res[$last]%% *}" "${res[2]%% *}")"
 fi
+printf '   runmin --no-netns over the exec-wrapper floor: %+.0f us; over /bin/true: %.2fx\n' \
+	"$(awk -v a="${res[2]%% *}" -v b="${res[3]%% *}" 'BEGIN {print a - b}')" \
+	"$(div "${res[2]%% *}" "${res[0]%% *}")"
 
 echo
 echo "2. syscall loops, $ITER iterations, $R rounds alternating bare/runmin (ns per iteration, median)"
@@ -103,3 +128,21 @@ row "pread+fstat+getppid+write (seccomp)" "$(median "${bc[@]}")" "$(median "${fc
 row "open+close (Landlock path walk + seccomp)" "$(median "${bo[@]}")" "$(median "${fo[@]}")" "$(median "${ro[@]}")"
 echo "   allow-1: the same loop under a one-instruction seccomp program that allows"
 echo "   everything, i.e. what the kernel charges for running any filter at all."
+
+echo
+echo "3. real system-call-heavy work, $R runs each, alternating bare/runmin (ms, median)"
+# Each through /bin/sh -c on both sides, so that output goes to /dev/null.
+work=("grep -r include /usr/include >/dev/null"
+	"find /usr/include /usr/share/man /usr/share/doc -type f >/dev/null"
+	"/usr/bin/python3 -c 'import json, email.parser, http.client, argparse, decimal' >/dev/null")
+printf '   %-60s %9s %9s %7s\n' "" bare runmin ""
+for w in "${work[@]}"; do
+	if ! out=$("$SPAWN" "$R" /bin/sh -c "$w" --- "${RM[@]}" /bin/sh -c "$w" 2>&1); then
+		printf '   %-60s (failed under runmin or bare: %s)\n' "$w" "$(echo "$out" | tail -n 1)"
+		continue
+	fi
+	mapfile -t r <<<"$out"
+	b=${r[0]%% *} u=${r[1]%% *}
+	printf '   %-60s %9.1f %9.1f %7s\n' "$w" "$(awk -v x="$b" 'BEGIN {print x / 1000}')" \
+		"$(awk -v x="$u" 'BEGIN {print x / 1000}')" "$(pct "$u" "$b")"
+done
