@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,9 +113,14 @@ static void key_checksum(uint8_t out[32], const uint8_t *key_id, const uint8_t *
 
 /* ---- passwords ------------------------------------------------------------ */
 
+static volatile sig_atomic_t prompt_signal;
+static void on_prompt_signal(int sig) { prompt_signal = sig; }
+
 /* Reads one line from the terminal with echo off.  The prompt goes to the
  * terminal too, never to stdout/stderr.  *len gets the length; the password
- * is NUL-terminated in pw. */
+ * is NUL-terminated in pw.  Ctrl-C (or another terminating signal) during
+ * the prompt restores the terminal's echo first, then ends polc as that
+ * signal would have. */
 static int tty_password(const char *prompt, char *pw, size_t cap, size_t *len, char *err,
                         size_t errlen)
 {
@@ -134,6 +140,14 @@ static int tty_password(const char *prompt, char *pw, size_t cap, size_t *len, c
 		close(fd);
 		return fail(err, errlen, "cannot turn off terminal echo: %s", strerror(errno));
 	}
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa, prev[4];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_prompt_signal; /* no SA_RESTART: read returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	prompt_signal = 0;
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &prev[i]);
 	int rc = 0;
 	if (write_all(fd, prompt, strlen(prompt)) < 0)
 		rc = fail(err, errlen, "cannot write to the terminal: %s", strerror(errno));
@@ -141,6 +155,10 @@ static int tty_password(const char *prompt, char *pw, size_t cap, size_t *len, c
 	while (rc == 0) {
 		char c;
 		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR && prompt_signal) {
+			rc = fail(err, errlen, "interrupted");
+			break;
+		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -165,6 +183,10 @@ static int tty_password(const char *prompt, char *pw, size_t cap, size_t *len, c
 	close(fd);
 	if (rc < 0)
 		sodium_memzero(pw, cap);
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &prev[i], NULL);
+	if (prompt_signal)
+		raise(prompt_signal); /* the terminal is restored: now end as asked */
 	return rc;
 }
 

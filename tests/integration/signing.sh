@@ -288,4 +288,31 @@ else
 	skip "byte flips" "python3 not found"
 fi
 
+# Ctrl-C at the password prompt: polc ends as SIGINT would, the terminal's
+# echo is back on, and no key file is left behind.
+if [ "$HAVE_PY" = 1 ]; then
+	cat >"$T/ctrlc.py" <<'EOP'
+import os, pty, sys, time, termios
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out, deadline = b"", time.time() + 10
+while b"assword" not in out and time.time() < deadline:
+    try:
+        out += os.read(fd, 1024)
+    except OSError:
+        break
+os.write(fd, b"\x03")
+_, st = os.waitpid(pid, 0)
+echo = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+print("prompt=%d signal=%d echo=%d" % (b"assword" in out, os.WTERMSIG(st) if os.WIFSIGNALED(st) else 0, echo))
+EOP
+	got=$(python3 "$T/ctrlc.py" "$POLC" keygen -p "$T/cc.pub" -s "$T/cc.sec" --password 2>&1 | tail -n 1)
+	if [ "$got" = "prompt=1 signal=2 echo=1" ] && [ ! -e "$T/cc.pub" ] && [ ! -e "$T/cc.sec" ]; then
+		pass "Ctrl-C at the password prompt: SIGINT, echo restored, no key files"
+	else
+		fail "Ctrl-C at the password prompt" "$got; files: $(ls "$T"/cc.* 2>/dev/null)"
+	fi
+fi
+
 finish
