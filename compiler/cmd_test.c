@@ -98,34 +98,8 @@ static const char *want_str(struct tparse *t, yaml_node_t *n, const char *what)
 	return s ? arena_strdup(t->a, s) : NULL;
 }
 
-static bool parse_num(const char *s, uint64_t *v)
-{
-	/* A number, a constant (AF_INET) or several joined by '|'. */
-	uint64_t acc = 0;
-	char buf[128];
-	snprintf(buf, sizeof(buf), "%s", s);
-	char *save = NULL;
-	bool any = false;
-	for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
-		while (*t == ' ')
-			t++;
-		char *e = t + strlen(t);
-		while (e > t && e[-1] == ' ')
-			*--e = '\0';
-		uint64_t x;
-		if (consts_lookup(t, &x) < 0) {
-			char *end;
-			errno = 0;
-			x = t[0] == '-' ? (uint64_t)strtoll(t, &end, 0) : strtoull(t, &end, 0);
-			if (errno || *end || end == t)
-				return false;
-		}
-		acc |= x;
-		any = true;
-	}
-	*v = acc;
-	return any;
-}
+/* A number, a constant (AF_INET) or several joined by '|', as in policies. */
+static bool parse_num(const char *s, uint64_t *v) { return consts_parse_value(s, v); }
 
 /* Mapping lookups with unknown-key errors. */
 static yaml_node_t *get(struct tparse *t, yaml_node_t *map, const char *const *keys,
@@ -192,8 +166,9 @@ static void parse_case(struct tparse *t, struct tfile *tf, yaml_node_t *n, size_
 					diag_error(t->d, ypos(t->file, an), E106, "at most 6 syscall arguments");
 				else if (!s || !parse_num(s, &c.args[i]))
 					diag_error(t->d, ypos(t->file, an), E102,
-					           "argument %zu: expected a number or a constant such as "
-					           "AF_INET",
+					           "argument %zu: expected an integer (decimal, 0x hex, 0o "
+					           "octal, 0b binary; not 0755, which could be either) or a "
+					           "constant such as AF_INET, joined with '|'",
 					           i);
 			}
 		}
