@@ -117,7 +117,8 @@ struct decision {
 	bool allowed;
 	char text[96]; /* "allow", "errno EPERM", "kill", "deny" */
 	uint32_t rule_id; /* 0 = default / no rule */
-	const char *guard; /* non-NULL: runmin's guard decided (why, in words) */
+	const char *note; /* non-NULL: what decided when no rule of the policy did
+	                   * (runmin's guard, other_abis, clone3 ...), in words */
 };
 
 /* Queries answered from the artifact through the simulators. */
@@ -126,7 +127,7 @@ int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *sys
 /* The same, as runmin enforces it (in its network namespace): the
  * artifact's program together with runmin's own guard filter
  * (runtime-min/rm_guard.h), combined as the kernel combines filters.
- * Sets out->guard when the guard's answer wins.  For polc query and test;
+ * Sets out->note when the guard's answer wins.  For polc query and test;
  * an artifact with no process section is still under the guard. */
 int bpf_query_runmin(const struct art *a, const struct sysc_arch *arch, const char *syscall,
                      const uint64_t args[6], struct decision *out, char *err, size_t errlen);

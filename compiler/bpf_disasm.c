@@ -508,6 +508,14 @@ int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *sys
 	uint32_t rule = at < pr->n ? pr->ret_rule[at] : BPF_RULE_MULTI;
 	if (rule != BPF_RULE_MULTI) {
 		out->rule_id = rule >= BPF_RULE_RESERVED_MIN ? 0 : rule;
+		out->note = rule == BPF_RULE_OTHER_ABI ? "process.other_abis: one action for every call "
+		                                         "of this ABI"
+		            : rule == BPF_RULE_CLONE3 ? "built in: clone3 fails with ENOSYS so that the "
+		                                        "C library falls back to clone, whose flags a "
+		                                        "filter can check"
+		            : rule == BPF_RULE_BAD_ARCH ? "built in: an architecture the program does not "
+		                                          "know is killed"
+		                                        : NULL;
 		return 0;
 	}
 	const struct meta *m = cached_meta(a);
@@ -520,12 +528,13 @@ int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *sys
 static const char *guard_why(const char *syscall)
 {
 	if (!strcmp(syscall, "ioctl"))
-		return "TIOCSTI and TIOCLINUX are refused whatever the policy says";
+		return "runmin's guard: TIOCSTI and TIOCLINUX are refused whatever the policy says";
 	if (!strcmp(syscall, "socketcall"))
-		return "socketcall is refused whole (its arguments are out of a filter's reach)";
+		return "runmin's guard: socketcall is refused whole (its arguments are out of a "
+		       "filter's reach)";
 	if (!strncmp(syscall, "io_uring", 8))
-		return "io_uring is refused whatever the policy says";
-	return "only AF_UNIX and TCP sockets are allowed";
+		return "runmin's guard: io_uring is refused whatever the policy says";
+	return "runmin's guard: only AF_UNIX and TCP sockets are allowed";
 }
 
 int bpf_query_runmin(const struct art *a, const struct sysc_arch *arch, const char *syscall,
@@ -563,7 +572,7 @@ int bpf_query_runmin(const struct art *a, const struct sysc_arch *arch, const ch
 	memset(&g, 0, sizeof(g));
 	if (decision_of(gret, &g, err, errlen) < 0)
 		return -1;
-	g.guard = guard_why(syscall);
+	g.note = guard_why(syscall);
 	*out = g;
 	return 0;
 }

@@ -60,8 +60,8 @@ static void print_decision(const struct meta *m, const struct decision *d)
 {
 	printf("%s", d->text);
 	const struct meta_rule *r = meta_rule(m, d->rule_id);
-	if (d->guard)
-		printf("  (runmin's guard: %s)", d->guard);
+	if (d->note)
+		printf("  (%s)", d->note);
 	else if (r)
 		printf("  (rule #%u: %s at %s:%u:%u)", r->id, r->text, r->file, r->line, r->col);
 	else

@@ -357,8 +357,8 @@ static void run_case(struct arena *a, const struct subject *s, struct tcase *c)
 		/* The program for arch (or the native one that handles it), or
 		 * none, under runmin's guard, as runmin runs it. */
 		rc = bpf_query_runmin(&s->art, arch, c->syscall, c->args, &d, err, sizeof(err));
-		if (rc == 0 && d.guard)
-			c->decided = arena_printf(a, "runmin's guard (%s)", d.guard);
+		if (rc == 0 && d.note)
+			c->decided = arena_strdup(a, d.note);
 		else if (rc == 0 && !art_find(&s->art, ART_SEC_SECCOMP, 0)) {
 			snprintf(d.text, sizeof(d.text), "allow (no seccomp filter)");
 			c->decided = "the policy having no process section";
