@@ -23,10 +23,14 @@ echo secret >"$T/www/deny/x"
 (cd "$T/www" && exec "$PY" -m http.server --bind 127.0.0.1 "$UP") >"$T/srv.log" 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; wait $SRV 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 50); do
-	"$CURL" -s -o /dev/null --noproxy '*' "http://127.0.0.1:$UP/ok/x" && break
+# Waits for the upstream (long: a loaded machine starts python slowly, and
+# this is no timing test).
+up=0
+for _ in $(seq 300); do
+	"$CURL" -s -o /dev/null --noproxy '*' "http://127.0.0.1:$UP/ok/x" && { up=1; break; }
 	sleep 0.1
 done
+[ "$up" = 1 ] || { fail "upstream on 127.0.0.1:$UP" "did not start in 30 s: $(head -c 300 "$T/srv.log")"; finish; }
 
 # net_policy NAME PATHS [FS-EXTRA]: GET on 127.0.0.1:$UP for PATHS.
 net_policy() {
@@ -91,7 +95,7 @@ RM=$!
 # step N: let the agent make request N, wait for its answer, print it.
 step() {
 	touch "$T/marks/go$1"
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		[ "$(wc -l <"$T/agent.out")" -ge "$1" ] && break
 		sleep 0.05
 	done

@@ -103,5 +103,10 @@ check "profile half: unshare -> EPERM" EPERM sb agent "$PROBE" unshare
 check "profile half: keyctl -> EPERM" EPERM sb agent "$PROBE" keyctl
 check "profile half: vsock -> EPERM" EPERM sb agent "$PROBE" socket 40 1
 check "profile half: vsock with junk in the upper half -> EPERM" EPERM sb agent "$PROBE" socket 40 1 hi
-check "profile half: a UDP socket is allowed (Docker allows it)" ok sb agent "$PROBE" socket 2 2
+# Docker's profile allows UDP, runmin's guard refuses it whatever the
+# policy says (and polc query says so too).
+check "profile half: a UDP socket is refused by runmin's guard (Docker allows it)" EACCES \
+	sb agent "$PROBE" socket 2 2
+check "profile half: a TCP socket is allowed (not everything is refused)" ok \
+	sb agent "$PROBE" socket 2 1
 finish
