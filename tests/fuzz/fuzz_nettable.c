@@ -8,7 +8,10 @@
  * First byte odd: the rest is a policy, one rule per line
  * ("allow|deny HOST [PORTS|-] [METHODS|-] [PATHS|-]").  When nt_build accepts
  * it, nt_open must accept the result, and nt_lookup must agree with the
- * reference scan (tests/unit/nt_testlib.h) on queries derived from the rules. */
+ * reference scan (tests/unit/nt_testlib.h) on queries derived from the rules.
+ *
+ * Either way, the rest read as a host (and each line of it) must classify
+ * as the plain reference reading of nt.h's rule 1 does (ntt_host_check). */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -133,11 +136,25 @@ static void rules(const uint8_t *data, size_t size)
 	free(text);
 }
 
+static void hosts(const uint8_t *data, size_t size)
+{
+	if (size <= 300 && ntt_host_check((const char *)data, size))
+		abort();
+	for (const uint8_t *p = data, *end = data + size, *nl; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (nl - p <= 300 && ntt_host_check((const char *)p, (size_t)(nl - p)))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
+	hosts(data + 1, size - 1);
 	if (data[0] & 1)
 		rules(data + 1, size - 1);
 	else

@@ -143,6 +143,116 @@ static inline long ntt_decide(const struct ntt *x, const char *host, uint16_t po
 	return r.allow ? (long)r.rule_id : -(long)r.rule_id;
 }
 
+/* Rule 1 of nt.h written out plainly, with the C library's parsers: what
+ * nt_host_parse must agree with (same arguments and results).  Labels are
+ * read from the end, and the first byte no name may hold sends the host to
+ * the IPv6 parser. */
+static inline enum nt_host_kind ntt_host_reference(const char *host, size_t len, char *norm,
+                                                   size_t normcap, size_t *normlen,
+                                                   uint8_t addr[16])
+{
+	*normlen = 0;
+	memset(addr, 0, 16);
+	if (normcap <= NT_NAME_MAX || len == 0)
+		return NT_HOST_INVALID;
+	if (host[0] != '[') {
+		size_t n = host[len - 1] == '.' ? len - 1 : len;
+		if (n == 0 || n > NT_NAME_MAX)
+			return NT_HOST_INVALID;
+		size_t end = n, last = n;
+		bool address = false;
+		while (!address) {
+			size_t j = end;
+			for (; j > 0 && host[j - 1] != '.'; j--) {
+				char c = host[j - 1];
+				if (c >= 'A' && c <= 'Z')
+					c = (char)(c - 'A' + 'a');
+				else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+				           c == '_')) {
+					address = true;
+					break;
+				}
+				norm[j - 1] = c;
+			}
+			if (address)
+				break;
+			if (end - j == 0 || end - j > 63)
+				return NT_HOST_INVALID;
+			if (last == n)
+				last = j;
+			if (j == 0)
+				break;
+			norm[j - 1] = '.';
+			end = j - 1;
+		}
+		if (!address) {
+			norm[n] = '\0';
+			bool digits = true;
+			for (size_t i = last; i < n; i++)
+				digits = digits && norm[i] >= '0' && norm[i] <= '9';
+			if (digits) {
+				if (inet_pton(AF_INET, norm, addr) != 1)
+					return NT_HOST_INVALID;
+				inet_ntop(AF_INET, addr, norm, (socklen_t)normcap);
+				*normlen = strlen(norm);
+				return NT_HOST_IPV4;
+			}
+			struct in_addr ia;
+			if (norm[0] == '0' && inet_aton(norm, &ia))
+				return NT_HOST_INVALID;
+			*normlen = n;
+			return NT_HOST_NAME;
+		}
+	}
+	if (host[0] != '[' && !memchr(host, ':', len))
+		return NT_HOST_INVALID;
+	if (host[0] == '[') {
+		if (len < 3 || host[len - 1] != ']')
+			return NT_HOST_INVALID;
+		host++;
+		len -= 2;
+	}
+	char tmp[INET6_ADDRSTRLEN + 1];
+	if (len >= sizeof(tmp) || memchr(host, '\0', len))
+		return NT_HOST_INVALID;
+	memcpy(tmp, host, len);
+	tmp[len] = '\0';
+	if (inet_pton(AF_INET6, tmp, addr) != 1) {
+		memset(addr, 0, 16);
+		return NT_HOST_INVALID;
+	}
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	int fam = AF_INET6;
+	if (memcmp(addr, mapped, 12) == 0) {
+		memmove(addr, addr + 12, 4);
+		memset(addr + 4, 0, 12);
+		fam = AF_INET;
+	}
+	inet_ntop(fam, addr, norm, (socklen_t)normcap);
+	*normlen = strlen(norm);
+	return fam == AF_INET ? NT_HOST_IPV4 : NT_HOST_IPV6;
+}
+
+/* Do nt_host_parse and the reference agree on host?  Returns NULL or what
+ * differs. */
+static inline const char *ntt_host_check(const char *host, size_t len)
+{
+	char n1[NT_NAME_MAX + 2], n2[NT_NAME_MAX + 2];
+	size_t l1, l2;
+	uint8_t a1[16], a2[16];
+	enum nt_host_kind k1 = nt_host_parse(host, len, n1, sizeof(n1), &l1, a1);
+	enum nt_host_kind k2 = ntt_host_reference(host, len, n2, sizeof(n2), &l2, a2);
+	if (k1 != k2)
+		return "kind";
+	if (k1 == NT_HOST_INVALID)
+		return NULL;
+	if (l1 != l2 || memcmp(n1, n2, l1) != 0)
+		return "normal form";
+	if (k1 != NT_HOST_NAME && memcmp(a1, a2, 16) != 0)
+		return "address";
+	return NULL;
+}
+
 /* The reference semantics (nt.h, rules 1-5), as a plain scan over the IR:
  * what nt_lookup must agree with.  Same encoding as ntt_decide. */
 static inline long ntt_reference(const struct ntt *x, const char *host, uint16_t port,

@@ -316,6 +316,82 @@ START_TEST(hosts)
 }
 END_TEST
 
+/* nt_host_parse against the plain reading of rule 1 (nt_testlib.h) on
+ * hosts built to reach every branch: names of every length around the word
+ * size and the limits, upper case, dotted quads with leading zeros and out
+ * of range parts, IPv6 forms, and random bytes from a small alphabet. */
+START_TEST(hosts_vs_reference)
+{
+	static const char *const fixed[] = {
+	        "a", "A", "a.", "a..", ".a", "-", "_", "0", "00", "1.2.3.4", "01.2.3.4", "1.2.3.04",
+	        "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "1.2.3.4.",
+	        "1..2.3", "0x1.2.3.4", "0x7f.1", "0x7f000001", "07.1.1.1", "a.1.2.3.4", "1.2.3.4.a",
+	        "1.2.3.4a", "[::1]", "::1", "[::ffff:1.2.3.4]", "::ffff:1.2.3.4", "1::", ":::",
+	        "[1.2.3.4]", "[]", "[:]", "a:b", "A.B.C.D.", "xn--bcher-kva.example", "a_b.c-d.e",
+	        "localhost", "LOCALHOST.", "exa mple.com", "a\x80" "b.com", "1.2.3.4\x80"};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		const char *why = ntt_host_check(fixed[i], strlen(fixed[i]));
+		ck_assert_msg(!why, "'%s': %s differs", fixed[i], why);
+	}
+	static const char alpha[] = "abzAZ09-_.:.[]x.f";
+	unsigned seed = 777;
+	char h[300];
+	for (int round = 0; round < 200000; round++) {
+		size_t len;
+		int mode = round % 4;
+		if (mode == 0) { /* random bytes from the alphabet, any length */
+			len = rand_r(&seed) % 40;
+			if (rand_r(&seed) % 50 == 0)
+				len = 240 + rand_r(&seed) % 20;
+			for (size_t k = 0; k < len; k++)
+				h[k] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
+		} else if (mode == 1) { /* labels of random lengths */
+			len = 0;
+			int labels = 1 + (int)(rand_r(&seed) % 6);
+			for (int l = 0; l < labels && len < 280; l++) {
+				size_t ll = rand_r(&seed) % 12 == 0 ? 60 + rand_r(&seed) % 6 : 1 + rand_r(&seed) % 12;
+				for (size_t k = 0; k < ll && len < 290; k++)
+					h[len++] = "abcXYZ019-_"[rand_r(&seed) % 11];
+				if (l + 1 < labels)
+					h[len++] = '.';
+			}
+			if (rand_r(&seed) % 8 == 0)
+				h[len++] = '.';
+		} else if (mode == 2) { /* dotted numbers */
+			len = 0;
+			int parts = 1 + (int)(rand_r(&seed) % 6);
+			for (int l = 0; l < parts; l++) {
+				int v = (int)(rand_r(&seed) % 300);
+				len += (size_t)snprintf(h + len, sizeof(h) - len, rand_r(&seed) % 10 ? "%d" : "0%d", v);
+				if (l + 1 < parts)
+					h[len++] = '.';
+			}
+			if (rand_r(&seed) % 8 == 0)
+				h[len++] = rand_r(&seed) % 2 ? '.' : 'a';
+		} else { /* IPv6-like */
+			len = 0;
+			int parts = 1 + (int)(rand_r(&seed) % 9);
+			bool br = rand_r(&seed) % 4 == 0;
+			if (br)
+				h[len++] = '[';
+			for (int l = 0; l < parts; l++) {
+				if (rand_r(&seed) % 6 == 0)
+					len += (size_t)snprintf(h + len, sizeof(h) - len, "1.2.3.4");
+				else if (rand_r(&seed) % 5)
+					len += (size_t)snprintf(h + len, sizeof(h) - len, "%x", rand_r(&seed) % 0x1ffff);
+				if (l + 1 < parts)
+					h[len++] = ':';
+			}
+			if (br && rand_r(&seed) % 4)
+				h[len++] = ']';
+		}
+		h[len] = '\0';
+		const char *why = ntt_host_check(h, len);
+		ck_assert_msg(!why, "'%s': %s differs", h, why);
+	}
+}
+END_TEST
+
 START_TEST(special_addresses)
 {
 	uint8_t p;
@@ -799,6 +875,7 @@ int main(void)
 	tcase_add_test(tc, globs);
 	tcase_add_test(tc, path_canon);
 	tcase_add_test(tc, hosts);
+	tcase_add_test(tc, hosts_vs_reference);
 	tcase_add_test(tc, special_addresses);
 	tcase_add_test(tc, compile_checks);
 	tcase_add_test(tc, shadowing);
