@@ -89,6 +89,7 @@ struct bstate {
 	uint32_t *methods; /* per IR rule, NT_M_* bits */
 	bool *valid;
 	uint64_t v4p, v6p[3];
+	uint64_t wildl[2]; /* label counts of wildcard keys */
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -335,6 +336,12 @@ static uint32_t key_add(struct bstate *s, uint8_t kind, uint8_t prefix, const ui
 		s->v4p |= 1ull << prefix;
 	else if (kind == NT_K_V6)
 		s->v6p[prefix / 64] |= 1ull << (prefix % 64);
+	else if (kind == NT_K_WILD) {
+		unsigned labels = 1; /* at most 127 in a checked name */
+		for (uint16_t i = 0; i < len; i++)
+			labels += bytes[i] == '.';
+		s->wildl[labels / 64] |= 1ull << (labels % 64);
+	}
 	return (uint32_t)(s->nkeys - 1);
 }
 
@@ -642,9 +649,11 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 				continue;
 			}
 			const struct bkey *e = &s.keys[slot[j] - 1];
+			/* A record when the key does not fit the slot or there are
+			 * several rows; it then holds the key's bytes 24.. */
 			bool one = e->nrules == 1;
-			size_t in = e->len < NT_SLOT_KEY ? e->len : NT_SLOT_KEY;
-			bool more = e->len > NT_SLOT_KEY || !one;
+			bool more = e->len > NT_SLOT_KEY_MAX || !one;
+			size_t in = more && e->len > NT_SLOT_KEY ? NT_SLOT_KEY : e->len;
 			rowb.len = 0;
 			for (size_t q = 0; q < e->nrules; q++) {
 				const struct ir_net_rule *r = &p->net.rules[e->rules[q]];
@@ -690,9 +699,12 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_u8(&slotb, (uint8_t)e->len);
 			buf_u8(&slotb, one ? NT_SLOT_ONE : 0);
 			buf_u32(&slotb, nrows);
-			buf_u32(&slotb, more ? (uint32_t)records.len : NT_NO_MORE);
 			buf_bytes(&slotb, e->bytes, in);
-			buf_zero(&slotb, NT_SLOT_KEY - in);
+			if (more) {
+				buf_zero(&slotb, NT_SLOT_KEY - in);
+				buf_u32(&slotb, (uint32_t)records.len);
+			} else
+				buf_zero(&slotb, NT_SLOT_KEY_MAX - in);
 			if (one)
 				buf_bytes(&slotb, rowb.p, NT_ROW_SIZE);
 			else
@@ -720,8 +732,15 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_u32(&bindb, binds[i]->pos.line);
 			buf_u32(&bindb, binds[i]->pos.col);
 		}
-		uint64_t total = NT_HEADER_SIZE + slotb.len + records.len + rowinfo.len + ports.len +
-		                 paths.len + bindb.len + pool.len;
+		/* The key filter (format in nt.h): about NT_FILTER_BITS_PER_KEY bits
+		 * per key, whole cache lines. */
+		uint64_t nf64 = ((uint64_t)s.nkeys * NT_FILTER_BITS_PER_KEY + 63) / 64;
+		uint32_t nfilter = (uint32_t)(nf64 < 8 ? 8 : (nf64 + 7) & ~(uint64_t)7);
+		uint64_t *filter = xcalloc(nfilter, sizeof(*filter));
+		for (size_t k = 0; k < s.nkeys; k++)
+			filter[nt_filter_word(nfilter, s.keys[k].hash)] |= nt_filter_mask(s.keys[k].hash);
+		uint64_t total = NT_HEADER_SIZE + (uint64_t)nfilter * 8 + slotb.len + records.len +
+		                 rowinfo.len + ports.len + paths.len + bindb.len + pool.len;
 		if (total > ART_MAX_SIZE) {
 			diag_error(d, src_file(p->sources && p->nsources ? p->sources[0] : NULL), E901,
 			           "network table too large (%" PRIu64 " bytes)", total);
@@ -740,7 +759,13 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_u64(out, s.v4p);
 			for (int i = 0; i < 3; i++)
 				buf_u64(out, s.v6p[i]);
-			buf_zero(out, NT_HEADER_SIZE - 72);
+			buf_u32(out, nfilter);
+			buf_u32(out, 0);
+			buf_u64(out, s.wildl[0]);
+			buf_u64(out, s.wildl[1]);
+			buf_zero(out, NT_HEADER_SIZE - 96);
+			for (uint32_t i = 0; i < nfilter; i++)
+				buf_u64(out, filter[i]);
 			buf_bytes(out, slotb.p, slotb.len);
 			buf_bytes(out, records.p, records.len);
 			buf_bytes(out, rowinfo.p, rowinfo.len);
@@ -749,6 +774,7 @@ int nt_build(const struct ir_policy *p, struct diag_sink *d, struct buf *out)
 			buf_bytes(out, bindb.p, bindb.len);
 			buf_bytes(out, pool.p, pool.len);
 		}
+		free(filter);
 		buf_free(&slotb);
 		buf_free(&records);
 		buf_free(&rowinfo);

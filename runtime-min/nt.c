@@ -32,6 +32,7 @@ static inline uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
+static inline uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 /* ---- hashing ------------------------------------------------------------- */
 
@@ -52,33 +53,21 @@ static inline uint32_t hash_fin(uint64_t h, int kind, uint8_t prefix)
 	return (uint32_t)h;
 }
 
-/* The bytes p[0..n) of one label, from its end in groups of eight. */
-static uint64_t hash_label(uint64_t h, const uint8_t *p, size_t n)
-{
-	for (size_t e = n; e > 0;) {
-		size_t take = e < 8 ? e : 8;
-		uint64_t w = 0;
-		for (size_t k = 0; k < take; k++)
-			w |= (uint64_t)p[e - take + k] << (8 * k);
-		h = hash_step(h, w);
-		e -= take;
-	}
-	return h;
-}
-
+/* The key read from its end in 8-byte little-endian words; its first
+ * len % 8 bytes make a last, shorter word.  Names are not split at their
+ * dots: the hash of every suffix of a request's name then comes from one
+ * set of words (struct suffixes). */
 uint32_t nt_hash(int kind, uint8_t prefix, const uint8_t *key, size_t len)
 {
 	uint64_t h = HASH_SEED;
-	size_t end = len;
-	for (;;) {
-		size_t start = end;
-		while (start > 0 && key[start - 1] != '.')
-			start--;
-		h = hash_label(h, key + start, end - start);
-		if (start == 0)
-			break;
-		h = hash_step(h, '.');
-		end = start - 1;
+	size_t e = len;
+	for (; e >= 8; e -= 8)
+		h = hash_step(h, le64(key + e - 8));
+	if (e) {
+		uint64_t w = 0;
+		for (size_t k = 0; k < e; k++)
+			w |= (uint64_t)key[k] << (8 * k);
+		h = hash_step(h, w);
 	}
 	return hash_fin(h, kind, prefix);
 }
@@ -122,7 +111,22 @@ static bool masked_ok(const uint8_t *a, size_t n, uint8_t prefix)
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
+/* Key bytes in a record: those after the first NT_SLOT_KEY. */
 static size_t key_rest(size_t klen) { return klen > NT_SLOT_KEY ? klen - NT_SLOT_KEY : 0; }
+
+/* Does used slot sl have an overflow record (key too long for the slot,
+ * or several rows)?  Then bytes 36..39 hold the record's offset. */
+static inline bool has_record(const uint8_t *sl)
+{
+	return sl[6] > NT_SLOT_KEY_MAX || !(sl[7] & NT_SLOT_ONE);
+}
+
+/* How many key bytes slot sl holds (from byte 12). */
+static inline size_t key_in_slot(const uint8_t *sl)
+{
+	size_t klen = sl[6];
+	return has_record(sl) && klen > NT_SLOT_KEY ? NT_SLOT_KEY : klen;
+}
 
 static bool zero(const uint8_t *p, size_t n)
 {
@@ -156,15 +160,15 @@ static int check_slot(const struct nt *t, uint32_t i, size_t *pos, uint64_t *row
 	bool len_ok = kind == NT_K_V4   ? klen == 4
 	              : kind == NT_K_V6 ? klen == 16
 	                                : klen >= 1 && klen <= NT_NAME_MAX;
-	size_t in = klen < NT_SLOT_KEY ? klen : NT_SLOT_KEY;
+	bool one = flags & NT_SLOT_ONE, rec = has_record(sl);
+	size_t in = key_in_slot(sl), room = rec ? NT_SLOT_KEY : NT_SLOT_KEY_MAX;
 	if (kind > NT_K_V6 || !prefix_ok(kind, prefix) || !len_ok || (flags & ~NT_SLOT_ONE) ||
-	    le32(sl + 8) != *row || !zero(sl + 16 + in, NT_SLOT_KEY - in))
+	    le32(sl + 8) != *row || !zero(sl + 12 + in, room - in))
 		return fail(err, errlen, "nettable: slot %u: bad header", i);
-	bool one = flags & NT_SLOT_ONE;
-	uint32_t more = le32(sl + 12), nrows = 1;
-	const uint8_t *rows = sl + 40, *rest = NULL;
-	if (klen > NT_SLOT_KEY || !one) {
-		if (more != *pos || t->rec_len - *pos < 8)
+	uint32_t nrows = 1;
+	const uint8_t *rows = sl + NT_SLOT_ROW, *rest = NULL;
+	if (rec) {
+		if (le32(sl + 36) != *pos || t->rec_len - *pos < 8)
 			return fail(err, errlen, "nettable: slot %u: overflow record misplaced", i);
 		const uint8_t *o = t->records + *pos;
 		uint32_t nr = le32(o), nd = le32(o + 4);
@@ -178,14 +182,13 @@ static int check_slot(const struct nt *t, uint32_t i, size_t *pos, uint64_t *row
 		if (!one) {
 			rows = o + hdr;
 			nrows = nr;
-			if (!zero(sl + 40, NT_ROW_SIZE))
+			if (!zero(sl + NT_SLOT_ROW, NT_ROW_SIZE))
 				return fail(err, errlen, "nettable: slot %u: stray inline row", i);
 		}
 		*pos += (size_t)total;
-	} else if (more != NT_NO_MORE)
-		return fail(err, errlen, "nettable: slot %u: unexpected overflow record", i);
+	}
 	uint8_t key[NT_NAME_MAX];
-	memcpy(key, sl + 16, in);
+	memcpy(key, sl + 12, in);
 	if (rest)
 		memcpy(key + in, rest, key_rest(klen));
 	if (nt_hash(kind, prefix, key, klen) != le32(sl))
@@ -193,6 +196,13 @@ static int check_slot(const struct nt *t, uint32_t i, size_t *pos, uint64_t *row
 	if ((kind == NT_K_V4 || kind == NT_K_V6) &&
 	    (!prefix_present(t, kind, prefix) || !masked_ok(key, klen, prefix)))
 		return fail(err, errlen, "nettable: slot %u: bad address key", i);
+	if (kind == NT_K_WILD) {
+		unsigned labels = 1;
+		for (size_t k = 0; k < klen; k++)
+			labels += key[k] == '.';
+		if (labels > 127 || !(t->wild_labels[labels / 64] >> (labels % 64) & 1))
+			return fail(err, errlen, "nettable: slot %u: label count not in the set", i);
+	}
 	for (uint32_t j = 0; j < nrows; j++)
 		if (check_row(t, rows + (size_t)j * NT_ROW_SIZE, i, j, err, errlen) < 0)
 			return -1;
@@ -206,13 +216,20 @@ static inline const uint8_t *slot_rows(const struct nt *t, const uint8_t *sl, ui
 {
 	if (sl[7] & NT_SLOT_ONE) {
 		*nrows = 1;
-		*ndeny = sl[40 + 4] & NT_ROW_DENY;
-		return sl + 40;
+		*ndeny = sl[NT_SLOT_ROW + 4] & NT_ROW_DENY;
+		return sl + NT_SLOT_ROW;
 	}
-	const uint8_t *o = t->records + le32(sl + 12);
+	const uint8_t *o = t->records + le32(sl + 36);
 	*nrows = le32(o);
 	*ndeny = le32(o + 4);
 	return o + 8 + pad8(key_rest(sl[6]));
+}
+
+/* Might the table hold a key of hash h?  False means surely not. */
+static inline bool filter_maybe(const struct nt *t, uint32_t h)
+{
+	uint64_t m = nt_filter_mask(h);
+	return (le64(t->filter + (size_t)nt_filter_word(t->nfilter, h) * 8) & m) == m;
 }
 
 int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen)
@@ -234,19 +251,28 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 	t->v4_prefixes = art_u64(&c);
 	for (int i = 0; i < 3; i++)
 		t->v6_prefixes[i] = art_u64(&c);
-	const uint8_t *res = art_bytes(&c, NT_HEADER_SIZE - 72);
+	t->nfilter = art_u32(&c);
+	uint32_t pad = art_u32(&c);
+	for (int i = 0; i < 2; i++)
+		t->wild_labels[i] = art_u64(&c);
+	const uint8_t *res = art_bytes(&c, NT_HEADER_SIZE - 96);
 	if (c.bad)
 		return fail(err, errlen, "nettable: truncated header");
 	if (version != NT_VERSION)
 		return fail(err, errlen, "nettable: unsupported version %u (this build reads %u)",
 		            version, NT_VERSION);
-	if ((t->flags & ~NT_F_ALL) || !zero(res, NT_HEADER_SIZE - 72))
+	if ((t->flags & ~NT_F_ALL) || pad || !zero(res, NT_HEADER_SIZE - 96))
 		return fail(err, errlen, "nettable: unknown flags or non-zero reserved fields");
 	if (t->nkeys >= t->nslots || t->rec_len % 8)
 		return fail(err, errlen, "nettable: bad index size %u for %u keys", t->nslots, t->nkeys);
 	if ((t->v4_prefixes >> 33) || (t->v6_prefixes[2] >> 1))
 		return fail(err, errlen, "nettable: bad prefix-length set");
-	uint64_t need = NT_HEADER_SIZE + (uint64_t)t->nslots * NT_SLOT_SIZE + t->rec_len +
+	if (t->wild_labels[0] & 1)
+		return fail(err, errlen, "nettable: bad label-count set");
+	if (t->nfilter == 0 || t->nfilter % 8)
+		return fail(err, errlen, "nettable: bad filter size %u", t->nfilter);
+	uint64_t need = NT_HEADER_SIZE + (uint64_t)t->nfilter * 8 +
+	                (uint64_t)t->nslots * NT_SLOT_SIZE + t->rec_len +
 	                (uint64_t)t->nrows * NT_ROWINFO_SIZE +
 	                (uint64_t)t->nports * NT_PORT_SIZE + (uint64_t)t->npaths * NT_PATH_SIZE +
 	                (uint64_t)t->nbinds * NT_BIND_SIZE + t->pool_len;
@@ -255,7 +281,8 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 		            (unsigned long long)need, len);
 	t->base = p;
 	t->len = len;
-	t->slots = p + NT_HEADER_SIZE;
+	t->filter = p + NT_HEADER_SIZE;
+	t->slots = t->filter + (size_t)t->nfilter * 8;
 	t->records = t->slots + (size_t)t->nslots * NT_SLOT_SIZE;
 	t->rowinfo = t->records + t->rec_len;
 	t->ports = t->rowinfo + (size_t)t->nrows * NT_ROWINFO_SIZE;
@@ -278,6 +305,8 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 		used++;
 		if (check_slot(t, i, &pos, &row, err, errlen) < 0)
 			return -1;
+		if (!filter_maybe(t, le32(sl)))
+			return fail(err, errlen, "nettable: slot %u: key missing from the filter", i);
 	}
 	if (pos != t->rec_len || row != t->nrows || used != t->nkeys)
 		return fail(err, errlen, "nettable: slots and records disagree with the header");
@@ -317,31 +346,91 @@ int nt_open(struct nt *t, const uint8_t *p, size_t len, char *err, size_t errlen
 
 /* ---- hosts --------------------------------------------------------------- */
 
-/* Host name bytes: lower-cased, or '.', or 0 for a byte no name may hold. */
-static const uint8_t name_tab[256] = {
-        ['-'] = '-', ['.'] = '.', ['_'] = '_',
-        ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
-        ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
-#define L(c) [c] = c, [c - 'a' + 'A'] = c
-        L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'), L('j'), L('k'),
-        L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'), L('t'), L('u'), L('v'),
-        L('w'), L('x'), L('y'), L('z'),
-#undef L
+
+/* A dotted quad as inet_pton(AF_INET) reads it: exactly four decimal
+ * numbers 0-255 without leading zeros, separated by single dots.  out is
+ * written only on success. */
+static bool parse_v4(const char *s, size_t n, uint8_t out[4])
+{
+	uint8_t a[4];
+	unsigned octets = 0, val = 0, digits = 0;
+	for (size_t i = 0;; i++) {
+		if (i == n || s[i] == '.') {
+			if (!digits || octets == 4)
+				return false;
+			a[octets++] = (uint8_t)val;
+			val = digits = 0;
+			if (i == n)
+				break;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9' || (digits && val == 0))
+			return false;
+		val = val * 10 + (unsigned)(s[i] - '0');
+		if (val > 255)
+			return false;
+		digits++;
+	}
+	if (octets != 4)
+		return false;
+	memcpy(out, a, 4);
+	return true;
+}
+
+/* A request's name as lookups need it: the lower-case name at buf + 8,
+ * zero-padded after its end (find() reads keys as words); its 8-byte words
+ * from the end, win[j] holding bytes [n - 8j - 8, n - 8j) (bytes before
+ * the name zero); the hash states st[j] after the first j of them (format
+ * in nt.h); and its dots from the last to the first.  A suffix of m bytes
+ * hashes to st[m / 8] stepped once more with the high m % 8 bytes of
+ * win[m / 8]. */
+struct suffixes {
+	size_t n;
+	unsigned ndots;
+	uint8_t rdot[NT_NAME_MAX / 2 + 1];
+	uint64_t win[NT_NAME_MAX / 8 + 1], st[NT_NAME_MAX / 8 + 2];
+	uint8_t buf[8 + NT_NAME_MAX + 1 + NT_SLOT_KEY];
 };
 
-/* Hash states met on the way: the whole name, and the suffix after each
- * dot (exactly the keys of wildcard rows that could match). */
-struct suffixes {
-	uint64_t whole;
-	unsigned n;
-	uint64_t h[NT_NAME_MAX / 2 + 1];
-	uint8_t off[NT_NAME_MAX / 2 + 1];
-};
+/* The hash state of the name's last m bytes (1 <= m <= n). */
+static inline uint64_t suffix_state(const struct suffixes *sx, size_t m)
+{
+	size_t q = m / 8, r = m % 8;
+	return r ? hash_step(sx->st[q], sx->win[q] >> (8 * (8 - r))) : sx->st[q];
+}
+
+/* Bytewise tests on eight ASCII bytes at once: the high bit of each byte of
+ * ge(x, c) is set when that byte is >= c (bytes below 0x80, c in 1..0x80:
+ * no carry crosses a byte). */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t ge(uint64_t x, unsigned c) { return x + (0x80 - c) * ONES; }
+static inline uint64_t bytes_in(uint64_t x, unsigned lo, unsigned hi)
+{
+	return ge(x, lo) & ~ge(x, hi + 1);
+}
+
+/* Lower-cases the name bytes of x (ASCII), or returns false when a byte
+ * selected by real (0x80 in each byte that belongs to the name) is not one
+ * a name may hold: letters, digits, '-', '.', '_'.  *dots gets 0x80 in each
+ * byte that is a dot. */
+static inline bool name_word(uint64_t *x, uint64_t real, uint64_t *dots)
+{
+	uint64_t v = *x;
+	if (v & HIGHS)
+		return false;
+	uint64_t alpha = bytes_in(v | 0x20 * ONES, 'a', 'z');
+	uint64_t ok = alpha | bytes_in(v, '0', '9') | bytes_in(v, '-', '.') | bytes_in(v, '_', '_');
+	if ((ok & real) != real)
+		return false;
+	*x = v | (alpha & HIGHS) >> 2;
+	*dots = ge(v, '.') & ~ge(v, '.' + 1) & HIGHS;
+	return true;
+}
 
 /* nt_host_parse, with the canonical text of addresses only when text is
- * set, and the suffix hashes when sx is given.  Names are read from the end
- * so that one pass validates, lower-cases and hashes every suffix.  norm
- * must have NT_NAME_MAX + 2 bytes. */
+ * set, and what lookups hash in *sx (which norm may point into: see
+ * nt_lookup).  norm must have NT_NAME_MAX + 2 bytes. */
 static enum nt_host_kind classify(const char *host, size_t len, char *norm, size_t normcap,
                                   size_t *normlen, uint8_t addr[16], bool text,
                                   struct suffixes *sx)
@@ -353,57 +442,64 @@ static enum nt_host_kind classify(const char *host, size_t len, char *norm, size
 		size_t n = host[len - 1] == '.' ? len - 1 : len; /* one trailing dot: the root */
 		if (n == 0 || n > NT_NAME_MAX)
 			return NT_HOST_INVALID;
-		/* Label by label from the end: validate and lower-case into norm,
-		 * and hash each label as nt_hash does, eight bytes per step (the
-		 * word is built in a register: reloading bytes just stored would
-		 * stall). */
-		uint64_t h = HASH_SEED;
-		size_t end = n, last = 0;
-		unsigned ns = 0;
-		for (;;) {
-			size_t j = end;
-			uint64_t w = 0;
-			int sh = 56;
-			while (j > 0) {
-				uint8_t c = name_tab[(uint8_t)host[j - 1]];
-				if (c == '.')
-					break;
-				if (!c)
-					goto address;
-				norm[j - 1] = (char)c;
-				j--;
-				w |= (uint64_t)c << sh;
-				if ((sh -= 8) < 0) {
-					h = hash_step(h, w);
-					w = 0;
-					sh = 56;
+		/* Eight bytes at a time from the end: validate, lower-case, find
+		 * the dots, and keep the words that hashing reads. */
+		uint8_t *nb = sx->buf + 8;
+		unsigned nd = 0;
+		for (size_t j = 0, e = n; e > 0; j++) {
+			uint64_t x, real = HIGHS, dots;
+			if (e >= 8)
+				x = le64((const uint8_t *)host + e - 8);
+			else {
+				/* The first e bytes, in the high bytes of the word. */
+				if (n >= 8)
+					x = le64((const uint8_t *)host) << (8 * (8 - e));
+				else {
+					x = 0;
+					for (size_t k = 0; k < e; k++)
+						x |= (uint64_t)(uint8_t)host[k] << (8 * (8 - e + k));
 				}
+				real = HIGHS << (8 * (8 - e));
 			}
-			if (end - j == 0 || end - j > 63)
-				return NT_HOST_INVALID;
-			if (sh != 56)
-				h = hash_step(h, w >> (sh + 8));
-			if (j == 0)
-				break;
-			norm[j - 1] = '.';
-			if (sx) {
-				sx->h[ns] = h;
-				sx->off[ns] = (uint8_t)j;
+			if (!name_word(&x, real, &dots))
+				goto address;
+			sx->win[j] = x;
+			/* Byte b of the word is name byte e - 8 + b; buf has 8 bytes
+			 * before the name for the first word. */
+			memcpy(nb + e - 8, (uint8_t[8]){(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16),
+			                                 (uint8_t)(x >> 24), (uint8_t)(x >> 32),
+			                                 (uint8_t)(x >> 40), (uint8_t)(x >> 48),
+			                                 (uint8_t)(x >> 56)},
+			       8);
+			while (dots) {
+				int b = 63 - __builtin_clzll(dots);
+				if (nd <= NT_NAME_MAX / 2)
+					sx->rdot[nd] = (uint8_t)(e - 8 + (size_t)b / 8);
+				nd++;
+				dots &= ~(1ull << b);
 			}
-			if (!ns++)
-				last = j;
-			h = hash_step(h, '.');
-			end = j - 1;
+			e = e >= 8 ? e - 8 : 0;
 		}
-		norm[n] = '\0';
+		/* Labels of 1 to 63 bytes (so at most 127 of them). */
+		if (nd > NT_NAME_MAX / 2)
+			return NT_HOST_INVALID;
+		size_t end = n;
+		for (unsigned k = 0; k <= nd; k++) {
+			size_t start = k < nd ? sx->rdot[k] + 1u : 0;
+			if (end - start == 0 || end - start > 63)
+				return NT_HOST_INVALID;
+			end = start - 1;
+		}
+		memset(nb + n, 0, 1 + NT_SLOT_KEY);
+		size_t last = nd ? sx->rdot[0] + 1u : 0;
 		bool digits = true;
 		for (size_t i = last; i < n && digits; i++)
-			digits = norm[i] >= '0' && norm[i] <= '9';
+			digits = nb[i] >= '0' && nb[i] <= '9';
 		if (digits) {
 			/* An all-numeric last label: a dotted quad (or partial one) that
 			 * resolvers would read as an address. */
 			memset(addr, 0, 16);
-			if (inet_pton(AF_INET, norm, addr) != 1)
+			if (!parse_v4((const char *)nb, n, addr))
 				return NT_HOST_INVALID;
 			if (text) {
 				inet_ntop(AF_INET, addr, norm, (socklen_t)normcap);
@@ -414,13 +510,16 @@ static enum nt_host_kind classify(const char *host, size_t len, char *norm, size
 		/* Hexadecimal and octal forms ("0x7f.1", "0x7f000001") that
 		 * inet_aton (and so getaddrinfo) would turn into an address. */
 		struct in_addr ia;
-		if (norm[0] == '0' && inet_aton(norm, &ia))
+		if (nb[0] == '0' && inet_aton((const char *)nb, &ia))
 			return NT_HOST_INVALID;
+		if (norm != (char *)nb)
+			memcpy(norm, nb, n + 1);
 		*normlen = n;
-		if (sx) {
-			sx->whole = h;
-			sx->n = ns;
-		}
+		sx->n = n;
+		sx->ndots = nd;
+		sx->st[0] = HASH_SEED;
+		for (size_t j = 0; j < n / 8; j++)
+			sx->st[j + 1] = hash_step(sx->st[j], sx->win[j]);
 		return NT_HOST_NAME;
 	}
 address:
@@ -461,7 +560,8 @@ enum nt_host_kind nt_host_parse(const char *host, size_t len, char *norm, size_t
 	memset(addr, 0, 16);
 	if (normcap <= NT_NAME_MAX)
 		return NT_HOST_INVALID;
-	return classify(host, len, norm, normcap, normlen, addr, true, NULL);
+	struct suffixes sx;
+	return classify(host, len, norm, normcap, normlen, addr, true, &sx);
 }
 
 /* ---- special addresses ---------------------------------------------------- */
@@ -724,23 +824,39 @@ static inline void prefetch_slot(const struct nt *t, uint32_t h)
 	__builtin_prefetch(sl + NT_SLOT_SIZE - 1);
 }
 
+/* A key as find() compares it: the first NT_SLOT_KEY bytes as three
+ * little-endian words, zero after the key's end, and the rest of a longer
+ * key (zero-padded: a slot holding such a key whole keeps bytes 24..27 as
+ * one more word). */
+struct probe {
+	uint32_t h, tag; /* tag: kind, prefix, length as slot bytes 4..6 */
+	uint64_t w[3];
+	const uint8_t *rest;
+};
+
 /* The slot of a key, or NULL. */
-static const uint8_t *find(const struct nt *t, int kind, uint8_t prefix, uint32_t h,
-                           const uint8_t *key, size_t len)
+static const uint8_t *find(const struct nt *t, const struct probe *k)
 {
-	uint32_t i = home(t, h);
-	size_t in = len < NT_SLOT_KEY ? len : NT_SLOT_KEY;
+	uint32_t i = home(t, k->h);
+	size_t len = k->tag >> 16;
 	for (uint32_t n = 0; n < t->nslots; n++, i = i + 1 == t->nslots ? 0 : i + 1) {
 		const uint8_t *sl = t->slots + (size_t)i * NT_SLOT_SIZE;
+		if (le32(sl) == k->h && (le32(sl + 4) & 0xffffff) == k->tag &&
+		    le64(sl + 12) == k->w[0] && le64(sl + 20) == k->w[1] && le64(sl + 28) == k->w[2] &&
+		    (len <= NT_SLOT_KEY ||
+		     (has_record(sl) ? memcmp(t->records + le32(sl + 36) + 8, k->rest,
+		                              len - NT_SLOT_KEY) == 0
+		                     : le32(sl + 36) == le32(k->rest))))
+			return sl;
 		if (sl[4] == NT_K_EMPTY)
 			return NULL;
-		if (le32(sl) == h && sl[4] == kind && sl[5] == prefix && sl[6] == len &&
-		    memcmp(sl + 16, key, in) == 0 &&
-		    (len <= NT_SLOT_KEY ||
-		     memcmp(t->records + le32(sl + 12) + 8, key + NT_SLOT_KEY, len - NT_SLOT_KEY) == 0))
-			return sl;
 	}
 	return NULL;
+}
+
+static inline uint32_t probe_tag(int kind, uint8_t prefix, size_t len)
+{
+	return (uint32_t)kind | (uint32_t)prefix << 8 | (uint32_t)len << 16;
 }
 
 /* Fields the request does not show (unseen method, NULL path) match: see
@@ -794,6 +910,19 @@ struct groups {
 static void decide(const struct nt *t, const struct groups *g, const struct nt_req *q,
                    struct nt_result *r)
 {
+	if (g->n == 1 && (g->b[0][7] & NT_SLOT_ONE)) {
+		/* The usual case, one key with one row: the loops below reduced. */
+		const uint8_t *sl = g->b[0], *w = sl + NT_SLOT_ROW;
+		bool deny = w[4] & NT_ROW_DENY;
+		if ((!deny && (sl[4] == NT_K_V4 || sl[4] == NT_K_V6) && sl[5] < q->min_prefix) ||
+		    !row_match(t, w, q))
+			return;
+		r->allow = !deny;
+		r->rule_id = le32(w);
+		r->row = le32(sl + 8);
+		r->tls_only = !deny && (q->method == NT_METHOD_UNSEEN || !q->path) && constrained(w, q);
+		return;
+	}
 	uint32_t best = NT_NO_ROW, best_id = UINT32_MAX;
 	for (size_t i = 0; i < g->n; i++) {
 		const uint8_t *sl = g->b[i];
@@ -847,72 +976,116 @@ static void decide(const struct nt *t, const struct groups *g, const struct nt_r
 	}
 }
 
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p + 4); }
+
+/* The high p bits of a 64-bit word (0 <= p <= 64). */
+static inline uint64_t top_bits(int p) { return p <= 0 ? 0 : p >= 64 ? ~0ull : ~0ull << (64 - p); }
+
 static void lookup_addr(const struct nt *t, int kind, const uint8_t *addr,
                         const struct nt_req *q, struct nt_result *r)
 {
 	struct groups g;
 	g.n = 0;
-	size_t alen = kind == NT_K_V4 ? 4 : 16;
 	int maxp = kind == NT_K_V4 ? 32 : 128;
-	uint8_t m[129][16];
-	uint32_t h[129];
-	int pl[129], n = 0;
-	/* Present prefix lengths only, longest first. */
+	/* The address as big-endian numbers, masked to each prefix length in
+	 * registers: the key words are the masked bytes read little-endian. */
+	uint64_t hi = kind == NT_K_V4 ? (uint64_t)be32(addr) << 32 : be64(addr);
+	uint64_t lo = kind == NT_K_V4 ? 0 : be64(addr + 8);
+	struct probe pr[129];
+	int n = 0;
+	/* Present prefix lengths only, longest first; probe those the filter
+	 * lets through, all memory accesses started at once. */
 	for (int w = maxp / 64; w >= 0; w--) {
 		uint64_t bits = kind == NT_K_V4 ? t->v4_prefixes : t->v6_prefixes[w];
 		while (bits) {
 			int b = 63 - __builtin_clzll(bits);
 			bits &= ~(1ull << b);
 			int p = w * 64 + b;
-		memcpy(m[n], addr, alen);
-		size_t full = (size_t)p / 8;
-		if (full < alen) {
-			m[n][full] &= (uint8_t)(p % 8 ? 0xffu << (8 - p % 8) : 0);
-			memset(m[n] + full + 1, 0, alen - full - 1);
-		}
-		h[n] = nt_hash(kind, (uint8_t)p, m[n], alen);
-		prefetch_slot(t, h[n]);
-		pl[n++] = p;
+			struct probe *k = &pr[n];
+			uint64_t h;
+			if (kind == NT_K_V4) {
+				k->w[0] = __builtin_bswap32((uint32_t)((hi & top_bits(p)) >> 32));
+				k->w[1] = 0;
+				h = hash_step(HASH_SEED, k->w[0]);
+			} else {
+				k->w[0] = __builtin_bswap64(hi & top_bits(p));
+				k->w[1] = __builtin_bswap64(lo & top_bits(p - 64));
+				h = hash_step(hash_step(HASH_SEED, k->w[1]), k->w[0]);
+			}
+			k->w[2] = 0;
+			k->h = hash_fin(h, kind, (uint8_t)p);
+			if (!filter_maybe(t, k->h))
+				continue;
+			k->tag = probe_tag(kind, (uint8_t)p, kind == NT_K_V4 ? 4 : 16);
+			k->rest = NULL;
+			prefetch_slot(t, k->h);
+			n++;
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		const uint8_t *b = find(t, kind, (uint8_t)pl[i], h[i], m[i], alen);
+		const uint8_t *b = find(t, &pr[i]);
 		if (b && g.n < MAX_GROUPS)
 			g.b[g.n++] = b;
 	}
 	decide(t, &g, q, r);
 }
 
-static void lookup_name(const struct nt *t, const char *name, size_t n,
-                        const struct suffixes *sx, const struct nt_req *q, struct nt_result *r)
+/* A name or suffix of len bytes at s, zero-padded (see nt_lookup). */
+static inline void name_probe(struct probe *k, uint32_t h, int kind, const uint8_t *s, size_t len)
+{
+	k->h = h;
+	k->tag = probe_tag(kind, 0, len);
+	k->w[0] = le64(s);
+	k->w[1] = le64(s + 8);
+	k->w[2] = le64(s + 16);
+	k->rest = s + NT_SLOT_KEY;
+}
+
+/* name is zero-padded (see nt_lookup). */
+static void lookup_name(const struct nt *t, const char *name, const struct suffixes *sx,
+                        const struct nt_req *q, struct nt_result *r)
 {
 	struct groups g;
 	g.n = 0;
 	const uint8_t *s = (const uint8_t *)name;
-	/* Start every probe's memory access at once; they are independent. */
-	uint32_t hw[NT_NAME_MAX / 2 + 1], hn = hash_fin(sx->whole, NT_K_NAME, 0);
-	prefetch_slot(t, hn);
-	for (unsigned k = 0; k < sx->n; k++) {
-		hw[k] = hash_fin(sx->h[k], NT_K_WILD, 0);
-		prefetch_slot(t, hw[k]);
+	size_t n = sx->n;
+	/* The exact name and the proper suffixes with as many labels as some
+	 * wildcard key has, those the filter lets through; their memory
+	 * accesses are independent, so all start at once. */
+	struct probe pr[NT_NAME_MAX / 2 + 2];
+	unsigned np = 0;
+	uint32_t h = hash_fin(suffix_state(sx, n), NT_K_NAME, 0);
+	if (filter_maybe(t, h)) {
+		prefetch_slot(t, h);
+		name_probe(&pr[np++], h, NT_K_NAME, s, n);
 	}
-	for (unsigned k = 0; k < sx->n; k++) {
-		size_t off = sx->off[k];
-		const uint8_t *b = find(t, NT_K_WILD, 0, hw[k], s + off, n - off);
+	for (unsigned labels = 1; labels <= sx->ndots; labels++) {
+		if (!(t->wild_labels[labels / 64] >> (labels % 64) & 1))
+			continue;
+		size_t off = sx->rdot[labels - 1] + 1u;
+		h = hash_fin(suffix_state(sx, n - off), NT_K_WILD, 0);
+		if (!filter_maybe(t, h))
+			continue;
+		prefetch_slot(t, h);
+		name_probe(&pr[np++], h, NT_K_WILD, s + off, n - off);
+	}
+	for (unsigned j = 0; j < np; j++) {
+		const uint8_t *b = find(t, &pr[j]);
 		if (b && g.n < MAX_GROUPS)
 			g.b[g.n++] = b;
 	}
-	const uint8_t *b = find(t, NT_K_NAME, 0, hn, s, n);
-	if (b && g.n < MAX_GROUPS)
-		g.b[g.n++] = b;
 	decide(t, &g, q, r);
 }
 
 void nt_lookup(const struct nt *t, const struct nt_req *q, struct nt_result *r)
 {
-	char norm[NT_NAME_MAX + 2];
-	size_t n;
 	struct suffixes sx;
+	char *norm = (char *)sx.buf + 8; /* zero-padded by classify */
+	size_t n;
 	memset(r, 0, sizeof(*r));
 	r->row = NT_NO_ROW;
 	r->host_kind = classify(q->host, q->host_len, norm, NT_NAME_MAX + 2, &n, r->addr, false, &sx);
@@ -920,7 +1093,7 @@ void nt_lookup(const struct nt *t, const struct nt_req *q, struct nt_result *r)
 		return;
 	switch (r->host_kind) {
 	case NT_HOST_INVALID: return;
-	case NT_HOST_NAME: lookup_name(t, norm, n, &sx, q, r); return;
+	case NT_HOST_NAME: lookup_name(t, norm, &sx, q, r); return;
 	case NT_HOST_IPV4: lookup_addr(t, NT_K_V4, r->addr, q, r); return;
 	case NT_HOST_IPV6: lookup_addr(t, NT_K_V6, r->addr, q, r); return;
 	}
@@ -982,15 +1155,15 @@ void nt_row(const struct nt *t, uint32_t i, struct nt_row *out)
 	const uint8_t *sl = t->slots + (size_t)le32(ri) * NT_SLOT_SIZE;
 	uint32_t count, ndeny;
 	const uint8_t *w = slot_rows(t, sl, &count, &ndeny) + (size_t)(i - le32(sl + 8)) * NT_ROW_SIZE;
-	size_t klen = sl[6], in = klen < NT_SLOT_KEY ? klen : NT_SLOT_KEY;
+	size_t klen = sl[6], in = key_in_slot(sl);
 	out->rule_id = le32(w);
 	out->kind = (enum nt_key_kind)sl[4];
 	out->deny = w[4] & NT_ROW_DENY;
 	out->prefix = sl[5];
 	out->methods = le32(w + 8);
-	memcpy(out->host, sl + 16, in);
+	memcpy(out->host, sl + 12, in);
 	if (klen > in)
-		memcpy(out->host + in, t->records + le32(sl + 12) + 8, klen - in);
+		memcpy(out->host + in, t->records + le32(sl + 36) + 8, klen - in);
 	out->host_len = (uint16_t)klen;
 	out->nports = le16(w + 6);
 	out->ports = le32(w + 12);

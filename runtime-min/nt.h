@@ -51,15 +51,19 @@
  *      lying inside that range.  nt_check_addr() applies this; `polc query`
  *      applies it to IP literals as the proxy does.
  *
- * ---- Format (little-endian, position-independent, version 1) -----------
+ * ---- Format (little-endian, position-independent, version 2) -----------
  *
  * Laid out for the lookup: a probe reads one 64-byte slot, which for the
- * usual key (at most 24 bytes, one rule) holds everything the decision
+ * usual key (at most 28 bytes, one rule) holds everything the decision
  * needs, so a lookup in a large table costs about one cache miss.  Longer
  * keys and keys with several rules continue in an overflow record.  What
  * only logs and `polc inspect` need (source positions) lives apart, in
- * rowinfo.  Slots start 128 bytes into the payload: a payload placed at a
- * 64-byte boundary has every slot in one cache line.
+ * rowinfo.  A small filter of all keys comes first: a lookup tests it
+ * before probing, so the keys a request could have (every suffix of a
+ * name, every prefix length of an address) but the table lacks cost no
+ * access to the slots.  Filter and slots are whole cache lines and start
+ * 128 bytes into the payload: a payload placed at a 64-byte boundary has
+ * every slot in one cache line.
  *
  *   header, NT_HEADER_SIZE (128) bytes:
  *      0 u32 version          NT_VERSION
@@ -74,9 +78,21 @@
  *     36 u32 pool_len         string pool bytes
  *     40 u64 v4_prefixes      bit p: some IPv4 key has prefix length p (0..32)
  *     48 u64 v6_prefixes[3]   bit p of the 192-bit set: IPv6 prefix p (0..128)
- *     72 ... 127              0
+ *     72 u32 nfilter          filter words, a non-zero multiple of 8
+ *     76 u32 0
+ *     80 u64 wild_labels[2]   bit n of the 128-bit set: some wildcard key
+ *                             (suffix) has n labels (1..127)
+ *     96 ... 127              0
  *   then these arrays, back to back (no stored offsets, so they cannot
  *   overlap; the payload ends exactly after the pool):
+ *   filter   nfilter x u64, a blocked Bloom filter of the keys' hashes: a
+ *            key with hash h sets three bits (which may coincide) of word
+ *            (h * nfilter) >> 32 (64-bit product): bits g >> 26,
+ *            (g >> 20) & 63 and (g >> 14) & 63 of g = h * 0x9e3779b1
+ *            (mod 2^32); see nt_filter_word and nt_filter_mask.  Every
+ *            key's bits are set (nt_open checks); other bits may be set
+ *            too (they only cost a probe).  The writer gives it about 12
+ *            bits per key (~1.5% false positives).
  *   slots    nslots x 64.  Open addressing: a key with hash h lives in slot
  *            (h * nslots) >> 32 (64-bit product) or, when that is taken, in
  *            the next free one (wrapping at nslots); the writer keeps the
@@ -86,15 +102,15 @@
  *               5 u8  prefix     6 u8 key_len (1..253)   7 u8 flags (NT_SLOT_*)
  *               8 u32 first_row  number of the key's first row (rows are
  *                                numbered in slot order)
- *              12 u32 more       offset of the key's overflow record, or
- *                                NT_NO_MORE when it has none
- *              16 key bytes 0..23, zero-padded
+ *              12 key bytes 0..27, zero-padded; but when the key has an
+ *                 overflow record only bytes 0..23 (zero-padded), and
+ *              36 u32 the offset of its overflow record
  *              40 the key's only row when flags has NT_SLOT_ONE, else 0
  *            A key is (kind, prefix, bytes): NAME the lower-case name, WILD
  *            the suffix after "*.", V4/V6 the address masked to the prefix
  *            (4 or 16 bytes).
  *   records  rec_len bytes of overflow records, one per slot that needs one
- *            (key_len > 24, or not NT_SLOT_ONE), in slot order, 8-aligned,
+ *            (key_len > 28, or not NT_SLOT_ONE), in slot order, 8-aligned,
  *            back to back:
  *               0 u32 nrows  4 u32 ndeny   (both 0 with NT_SLOT_ONE)
  *               8 key bytes 24.. (when key_len > 24), zero-padded to 8
@@ -115,15 +131,20 @@
  *            u32 line, u32 col; ascending port, no duplicates
  *   pool     pool_len bytes
  *
- * Key hash (nt_hash): 32-bit FNV-1a over the key bytes taken from the LAST
- * byte to the first, then mixed with kind and prefix.  Hashing names from
- * the end lets one backwards pass over a request host yield the hash of
- * every suffix, so a wildcard lookup costs one probe per label.
+ * Key hash (nt_hash): the key's bytes are read from its END in 8-byte
+ * little-endian words (its first len % 8 bytes make a last, shorter word,
+ * zero-extended), each folded in as h = (h ^ w) * 0x9e3779b97f4a7c15 from
+ * h = 0xcbf29ce484222325; then h ^= kind << 56 | prefix << 48 and the
+ * result is mixed (MurmurHash3's 64-bit finaliser) and cut to 32 bits.
+ * Names are not split at their dots: every suffix of a name shares the
+ * words of its end, so one pass over a request host yields the hash of the
+ * name and of each of its suffixes.
  *
- * Lookups never scan rows of other hosts: a name costs one probe for the
- * exact name plus one per proper suffix; an address one probe per prefix
- * length present in the table (at most 33 or 129).  Rows sharing a key are
- * scanned in order.
+ * Lookups never scan rows of other hosts.  A name is looked up as itself
+ * and as each proper suffix with as many labels as some wildcard key has
+ * (wild_labels); an address at each prefix length present in the table
+ * (at most 33 or 129); of these, only the keys the filter does not rule out
+ * are probed.  Rows sharing a key are scanned in order.
  */
 #ifndef POLC_NT_H
 #define POLC_NT_H
@@ -132,12 +153,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NT_VERSION 1
+#define NT_VERSION 2
 #define NT_HEADER_SIZE 128
+#define NT_FILTER_BITS_PER_KEY 12 /* what the writer aims at */
 #define NT_SLOT_SIZE 64
-#define NT_SLOT_KEY 24          /* key bytes kept in the slot */
+#define NT_SLOT_KEY 24          /* key bytes always kept in the slot */
+#define NT_SLOT_KEY_MAX 28      /* longest key a slot can hold whole */
+#define NT_SLOT_ROW 40          /* offset of the inline row */
 #define NT_SLOT_ONE 0x1u        /* slot flag: one row, inline */
-#define NT_NO_MORE 0xffffffffu  /* slot without an overflow record */
 #define NT_ROW_SIZE 24
 #define NT_ROWINFO_SIZE 20
 #define NT_PORT_SIZE 4
@@ -174,7 +197,9 @@ struct nt {
 	size_t len;
 	uint32_t flags, nrows, nslots, nkeys, rec_len, nports, npaths, nbinds, pool_len;
 	uint64_t v4_prefixes, v6_prefixes[3];
-	const uint8_t *slots, *records, *rowinfo, *ports, *paths, *binds, *pool;
+	uint32_t nfilter;
+	uint64_t wild_labels[2];
+	const uint8_t *filter, *slots, *records, *rowinfo, *ports, *paths, *binds, *pool;
 };
 
 /* Checks the payload of a NETTABLE section and fills *t.  Returns 0, or -1
@@ -245,6 +270,18 @@ int nt_path_canon(const char *in, size_t len, char *out, size_t outcap, size_t *
 bool nt_glob_match(const char *pat, size_t patlen, const char *s, size_t slen);
 
 uint32_t nt_hash(int kind, uint8_t prefix, const uint8_t *key, size_t len);
+
+/* Where the filter keeps a key of hash h (see the format above): the word
+ * index (< nfilter, for nfilter > 0) and the bits set in that word. */
+static inline uint32_t nt_filter_word(uint32_t nfilter, uint32_t h)
+{
+	return (uint32_t)(((uint64_t)h * nfilter) >> 32);
+}
+static inline uint64_t nt_filter_mask(uint32_t h)
+{
+	uint32_t g = h * 0x9e3779b1u;
+	return 1ull << (g >> 26) | 1ull << (g >> 20 & 63) | 1ull << (g >> 14 & 63);
+}
 
 /* ---- reading rows, for inspect, logs and tests ------------------------- */
 

@@ -49,7 +49,9 @@ static void raw(const uint8_t *data, size_t size)
 			nt_bind_get(&t, i, &b);
 			nt_bind_find(&t, b.port, &b);
 		}
-		static const char *const hosts[] = {"a.test", "x.a.test", "10.0.0.1", "::1", "example.com"};
+		static const char *const hosts[] = {"a.test", "x.a.test", "10.0.0.1", "::1", "example.com",
+		                                    "a-twenty-eight-byte-name.com",
+		                                    "x.a-name-longer-than-28.example.com"};
 		for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
 			struct nt_req q = {.host = hosts[i], .host_len = strlen(hosts[i]), .port = 443,
 			                   .method = i % 2 ? NT_M_GET : NT_METHOD_UNSEEN,

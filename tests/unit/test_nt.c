@@ -53,6 +53,123 @@ START_TEST(wildcards)
 }
 END_TEST
 
+/* Keys around the slot's sizes (nt.h): up to 24 bytes, 25 to 28 (whole in
+ * the slot when the key has one row, else partly in a record), longer.  A
+ * name must match only itself, whichever byte differs. */
+START_TEST(key_lengths)
+{
+	for (size_t len = 18; len <= 40; len++) {
+		struct ntt *x = ntt_new();
+		char one[64], two[64], wild[64], q[80];
+		/* "aaaa...a.test", "bbbb...b.test", wildcard suffix "cccc...c.test" */
+		memset(one, 'a', len - 5);
+		memcpy(one + len - 5, ".test", 6);
+		memcpy(two, one, len + 1);
+		memset(two, 'b', len - 5);
+		snprintf(wild, sizeof(wild), "*.%s", one);
+		memset(wild + 2, 'c', len - 5);
+		ntt_rule(x, "allow", one, "443", NULL, NULL);
+		ntt_rule(x, "allow", two, "443", "GET", NULL);
+		ntt_rule(x, "deny", two, "443", "POST", NULL);
+		ntt_rule(x, "allow", wild, "443", NULL, NULL);
+		ck_assert_int_eq(ntt_build(x), 1);
+		ck_assert_int_eq(D(x, one, 443, NULL, NULL), 1);
+		ck_assert_int_eq(D(x, two, 443, "GET", "/"), 2);
+		ck_assert_int_eq(D(x, two, 443, "POST", "/"), -3);
+		snprintf(q, sizeof(q), "x.%s", wild + 2);
+		ck_assert_int_eq(D(x, q, 443, NULL, NULL), 4);
+		ck_assert_int_eq(D(x, wild + 2, 443, NULL, NULL), 0);
+		/* Change each byte in turn: no longer the key. */
+		for (size_t k = 0; k < len; k++) {
+			const char *base[] = {one, two, wild + 2};
+			for (int b = 0; b < 3; b++) {
+				snprintf(q, sizeof(q), "%s", base[b]);
+				q[k] = q[k] == 'z' ? 'y' : 'z';
+				long want = ntt_reference(x, q, 443, NULL, NULL);
+				ck_assert_msg(D(x, q, 443, NULL, NULL) == want, "%s: want %ld", q, want);
+				snprintf(q, sizeof(q), "x.%s", base[b]);
+				q[k + 2] = q[k + 2] == 'z' ? 'y' : 'z';
+				want = ntt_reference(x, q, 443, NULL, NULL);
+				ck_assert_msg(D(x, q, 443, NULL, NULL) == want, "%s: want %ld", q, want);
+			}
+		}
+		ntt_free(x);
+	}
+}
+END_TEST
+
+/* Two names of len bytes ("a." then letters) that differ only in bytes
+ * from..from+3 and have the same hash: a birthday search over 26^4
+ * candidates (about 80 000 are needed for 32 bits). */
+static void colliding_names(size_t len, size_t from, char *a, char *b)
+{
+	enum { SLOTS = 1 << 19 };
+	uint32_t *hs = calloc(SLOTS, sizeof(*hs)), *id = calloc(SLOTS, sizeof(*id));
+	char name[64];
+	memset(name, 'q', len);
+	name[0] = 'a';
+	name[1] = '.';
+	name[len] = '\0';
+	for (uint32_t i = 0; i < 26 * 26 * 26 * 26; i++) {
+		for (uint32_t k = 0, v = i; k < 4; k++, v /= 26)
+			name[from + k] = (char)('a' + v % 26);
+		uint32_t h = nt_hash(NT_K_NAME, 0, (const uint8_t *)name, len);
+		for (uint32_t j = h & (SLOTS - 1);; j = (j + 1) & (SLOTS - 1)) {
+			if (!id[j]) {
+				hs[j] = h;
+				id[j] = i + 1;
+				break;
+			}
+			if (hs[j] == h) {
+				memcpy(a, name, len + 1);
+				memcpy(b, name, len + 1);
+				for (uint32_t k = 0, v = id[j] - 1; k < 4; k++, v /= 26)
+					b[from + k] = (char)('a' + v % 26);
+				free(hs);
+				free(id);
+				return;
+			}
+		}
+	}
+	ck_abort_msg("no collision for length %zu", len);
+}
+
+/* Equal hashes, different names: the key bytes themselves decide, in the
+ * slot's words, in bytes 24..27 of a key held whole, and in a record. */
+START_TEST(hash_collisions)
+{
+	static const struct {
+		size_t len, from;
+		bool two_rows;
+	} cases[] = {{20, 2, false}, {28, 24, false}, {28, 24, true}, {33, 28, false}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char a[64], b[64];
+		colliding_names(cases[i].len, cases[i].from, a, b);
+		ck_assert_str_ne(a, b);
+		ck_assert_uint_eq(nt_hash(NT_K_NAME, 0, (const uint8_t *)a, cases[i].len),
+		                  nt_hash(NT_K_NAME, 0, (const uint8_t *)b, cases[i].len));
+		struct ntt *x = ntt_new();
+		ntt_rule(x, "allow", a, "443", NULL, NULL);
+		if (cases[i].two_rows)
+			ntt_rule(x, "deny", a, "80", NULL, NULL);
+		ck_assert_int_eq(ntt_build(x), 1);
+		ck_assert_int_eq(D(x, a, 443, NULL, NULL), 1);
+		ck_assert_msg(D(x, b, 443, NULL, NULL) == 0, "%s matched %s", b, a);
+		ntt_free(x);
+		/* Both in one table: each finds its own row. */
+		x = ntt_new();
+		ntt_rule(x, "allow", a, "443", NULL, NULL);
+		ntt_rule(x, "allow", b, "443", NULL, NULL);
+		if (cases[i].two_rows)
+			ntt_rule(x, "deny", b, "80", NULL, NULL);
+		ck_assert_int_eq(ntt_build(x), 1);
+		ck_assert_int_eq(D(x, a, 443, NULL, NULL), 1);
+		ck_assert_int_eq(D(x, b, 443, NULL, NULL), 2);
+		ntt_free(x);
+	}
+}
+END_TEST
+
 START_TEST(addresses)
 {
 	struct ntt *x = ntt_new();
@@ -631,6 +748,9 @@ START_TEST(malformed_tables)
 	struct ntt *x = ntt_new();
 	ntt_rule(x, "allow", "a.test", "443", "GET", "/x/**");
 	ntt_rule(x, "allow", "10.0.0.0/8", NULL, NULL, NULL);
+	ntt_rule(x, "allow", "*.w.test", NULL, NULL, NULL);
+	ntt_rule(x, "allow", "a-twenty-eight-byte-name.com", NULL, NULL, NULL); /* 28 bytes: whole in its slot */
+	ntt_rule(x, "allow", "a-name-longer-than-28.example.com", NULL, NULL, NULL); /* record */
 	ck_assert_int_eq(ntt_build(x), 1);
 	size_t len = x->out.len;
 	uint8_t *p = malloc(len);
@@ -640,28 +760,49 @@ START_TEST(malformed_tables)
 	for (size_t n = 0; n < len; n++)
 		ck_assert_int_eq(nt_open(&t, x->out.p, n, err, sizeof(err)), -1);
 	ck_assert_int_eq(nt_open(&t, x->out.p, len, err, sizeof(err)), 0);
-	/* The slot of "a.test": one row, inline. */
-	size_t su = (size_t)(x->t.slots - x->t.base);
-	while (x->out.p[su + 4] != NT_K_NAME)
-		su += NT_SLOT_SIZE;
-	size_t row0 = su + 40;
+	/* The slots of "a.test" (one row, inline), of the 28-byte name (whole
+	 * in its slot) and of the 33-byte name (with an overflow record). */
+	size_t su = 0, s28 = 0, s33 = 0;
+	for (size_t o = (size_t)(x->t.slots - x->t.base); o < (size_t)(x->t.records - x->t.base);
+	     o += NT_SLOT_SIZE) {
+		if (x->out.p[o + 4] != NT_K_NAME)
+			continue;
+		if (x->out.p[o + 6] == 6)
+			su = o;
+		else if (x->out.p[o + 6] == 28)
+			s28 = o;
+		else if (x->out.p[o + 6] == 33)
+			s33 = o;
+	}
+	ck_assert(su && s28 && s33);
+	size_t row0 = su + NT_SLOT_ROW;
 	struct {
 		size_t off;
 		uint32_t v;
 		const char *what;
 	} bad[] = {
-	        {0, 2, "version"},
+	        {0, 1, "version (the previous format)"},
+	        {0, NT_VERSION + 1, "version"},
 	        {4, 0x80, "flags"},
 	        {8, 1000, "row count"},
 	        {12, x->t.nkeys, "slot count"},
 	        {20, x->t.rec_len + 8, "record area length"},
+	        {72, 0, "filter size"},
+	        {72, x->t.nfilter + 1, "filter size"},
+	        {76, 1, "header padding"},
+	        {80, 1, "label counts (a name has at least one label)"},
+	        {80, 0, "label counts (the wildcard key's two labels)"},
 	        {100, 1, "reserved header bytes"},
 	        {su, 0x12345678, "slot hash"},
 	        {su + 4, 9, "slot kind"},
 	        {su + 4, NT_K_NAME | 0x80u << 24, "slot flags"},
 	        {su + 8, 5, "slot first row"},
-	        {su + 12, 0, "slot overflow reference"},
+	        {su + 12, 0, "slot key bytes"},
 	        {su + 36, 1, "slot key padding"},
+	        {s28 + 36, 0, "slot key bytes 24..27"},
+	        {s33 + 32, 1, "slot key bytes 20..23"},
+	        {s33 + 36, 8, "overflow record offset"},
+	        {(size_t)(x->t.records - x->t.base) + 8, 0, "key bytes in a record"},
 	        {row0 + 12, 0x0001ffff, "inline port range"},
 	        {row0 + 16, 0x7fffffff, "path index"},
 	        {row0 + 4, 0x20000, "row count of ports"},
@@ -673,6 +814,11 @@ START_TEST(malformed_tables)
 		put32(p + bad[i].off, bad[i].v);
 		ck_assert_msg(nt_open(&t, p, len, err, sizeof(err)) == -1, "accepted bad %s", bad[i].what);
 	}
+	/* A key the filter would rule out. */
+	memcpy(p, x->out.p, len);
+	memset(p + (x->t.filter - x->t.base), 0, (size_t)x->t.nfilter * 8);
+	ck_assert_int_eq(nt_open(&t, p, len, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "filter"));
 	/* Flipping any byte is either refused or harmless (ASan/UBSan builds
 	 * check "harmless"). */
 	for (size_t off = 0; off < len; off++) {
@@ -868,6 +1014,8 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, exact_names);
 	tcase_add_test(tc, wildcards);
+	tcase_add_test(tc, key_lengths);
+	tcase_add_test(tc, hash_collisions);
 	tcase_add_test(tc, addresses);
 	tcase_add_test(tc, literal_vs_name);
 	tcase_add_test(tc, ports_methods_paths);
