@@ -807,6 +807,58 @@ START_TEST(syscall_tables)
 }
 END_TEST
 
+/* The static weights are what their comment says they are: recomputed
+ * here from bench/data/training-trace.txt as training-trace.sh does (each
+ * syscall's share of each program's calls, averaged over the programs, per
+ * 100 000, plus 1), every name is found (so the table is sorted for its
+ * bsearch), and a name no program made weighs 1. */
+START_TEST(static_weights)
+{
+	FILE *f = fopen("bench/data/training-trace.txt", "r");
+	ck_assert_msg(f != NULL, "bench/data/training-trace.txt: %s", strerror(errno));
+	enum { MAXP = 64, MAXN = 512 };
+	static char names[MAXN][64];
+	static double cnt[MAXP][MAXN];
+	double tot[MAXP] = {0};
+	int np = 0, nn = 0;
+	char line[256], name[64];
+	unsigned long c;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "program:", 8) == 0) {
+			ck_assert_int_lt(np, MAXP);
+			np++;
+			continue;
+		}
+		if (line[0] == '#' || sscanf(line, "%63s %lu", name, &c) != 2)
+			continue;
+		ck_assert_int_gt(np, 0);
+		int i = 0;
+		while (i < nn && strcmp(names[i], name) != 0)
+			i++;
+		if (i == nn) {
+			ck_assert_int_lt(nn, MAXN);
+			strcpy(names[nn++], name);
+		}
+		cnt[np - 1][i] += (double)c;
+		tot[np - 1] += (double)c;
+	}
+	fclose(f);
+	ck_assert_int_ge(np, 10);
+	for (int i = 0; i < nn; i++) {
+		double s = 0;
+		for (int p = 0; p < np; p++)
+			if (cnt[p][i] > 0)
+				s += cnt[p][i] / tot[p];
+		unsigned want = (unsigned)(s / np * 100000 + 0.5) + 1;
+		ck_assert_msg(bpf_syscall_weight(names[i]) == want, "%s: table %u, trace %u", names[i],
+		              bpf_syscall_weight(names[i]), want);
+	}
+	ck_assert_uint_eq(bpf_syscall_weight("no_such_syscall"), 1);
+	/* the trace shapes the tree: file calls outweigh process set-up */
+	ck_assert_uint_gt(bpf_syscall_weight("newfstatat"), 10 * bpf_syscall_weight("execve"));
+}
+END_TEST
+
 int main(void)
 {
 	A = arena_new();
@@ -826,6 +878,7 @@ int main(void)
 	tcase_add_test(tc, validator_catches);
 	tcase_add_test(tc, reference_decide);
 	tcase_add_test(tc, syscall_tables);
+	tcase_add_test(tc, static_weights);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
