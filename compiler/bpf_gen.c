@@ -878,9 +878,12 @@ static int build_tree(struct tree *tr, const struct bpf_opts *opts, struct tmpl 
 				cap = cap ? 2 * cap : 512;
 				pts = xrealloc(pts, cap * sizeof(*pts));
 			}
-			/* Other ABIs' calls are rare: they only shape their own
-			 * part of the tree. */
-			unsigned w = a != 0        ? 1
+			/* Another ABI sharing this tree (x32) is rare enough to
+			 * weigh nothing: its ranges still weigh a little each
+			 * (emit_tree), which shapes their own part of the tree,
+			 * but less than a native number no program made, so
+			 * they do not push rare native calls deeper. */
+			unsigned w = a != 0        ? 0
 			             : opts->weight ? opts->weight(name, opts->ctx)
 			                            : bpf_syscall_weight(name);
 			pts[np++] = (struct point){nr, NULL, w};
