@@ -475,6 +475,44 @@ static void deny(struct conn *c, int status, const char *reason)
 	reply(c, status, reason);
 }
 
+/* ---- socket options ------------------------------------------------------------ */
+
+/* Whether sa is a loopback address: a hop to it never leaves the host. */
+static bool is_loopback(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return ((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr)[0] == 127;
+	if (sa->ss_family != AF_INET6)
+		return false;
+	const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+/* Options for a relay socket: an upstream's before connect, a client's
+ * once accepted.  Best effort: a refusal leaves the system's defaults,
+ * which work, only slower.
+ *
+ *  - TCP_NODELAY: the proxy forwards bytes as they come; Nagle would hold a
+ *    small segment back until the previous one is acknowledged, adding a
+ *    delayed-ACK wait (up to 40 ms) the two ends never asked for.  Bulk
+ *    data is not split by it: splice passes MSG_MORE while the pipe holds
+ *    more.
+ *  - on a hop that never leaves the host (the sandbox side of runmin's
+ *    proxy always, a loopback upstream), "reno": there is nothing to
+ *    control on loopback, and the host's default may pace (BBR paces
+ *    internally when the device has no fq qdisc), which splits the stream
+ *    into small timed bursts and cost about a third of a tunnel's
+ *    throughput on loopback (bench/README.md, "Network").  Reno is built
+ *    into every kernel and always allowed.  Remote upstreams keep the
+ *    host's choice. */
+static void tune_socket(int fd, const struct sockaddr_storage *peer)
+{
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (is_loopback(peer))
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4);
+}
+
 /* ---- relaying ------------------------------------------------------------------ */
 
 /* splice into or out of a pipe.  >0 bytes, 0 EOF, -1 would block, -2 error. */
@@ -747,9 +785,6 @@ static void pump(struct conn *c, uint32_t cev, uint32_t uev)
 static void on_connected(struct conn *c)
 {
 	struct px *p = c->px;
-	int one = 1;
-	/* Small writes (TLS handshakes, interactive use) must not wait. */
-	(void)setsockopt(c->ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	int pa[2] = {-1, -1}, pb[2] = {-1, -1};
 	if (pipe2(pb, O_NONBLOCK | O_CLOEXEC) < 0 ||
 	    (c->tunnel && pipe2(pa, O_NONBLOCK | O_CLOEXEC) < 0)) {
@@ -789,6 +824,7 @@ static void dial_next(struct conn *c)
 			c->iaddr++;
 			continue;
 		}
+		tune_socket(fd, sa);
 		int r = connect(fd, (const struct sockaddr *)sa, alen);
 		if (r == 0 || errno == EINPROGRESS) {
 			c->ufd = fd;
@@ -801,7 +837,11 @@ static void dial_next(struct conn *c)
 				on_dial(c);
 				return;
 			}
-			if (watch(c, SIDE_UP, EPOLLOUT) < 0)
+			/* Nothing to read from the client until the upstream is
+			 * there (a level-triggered EPOLLIN left armed would spin);
+			 * a dial that completes at once keeps the client's
+			 * registration, saving two epoll_ctl calls. */
+			if (watch(c, SIDE_CLIENT, 0) < 0 || watch(c, SIDE_UP, EPOLLOUT) < 0)
 				relay_abort(c, "epoll_ctl failed");
 			return;
 		}
@@ -863,12 +903,6 @@ static void start_dial(struct conn *c)
 	c->px->st.allowed++;
 	log_request(c, "allow", 0, NULL, &c->addr[0]);
 	c->iaddr = 0;
-	/* Nothing to read from the client until the upstream is there (a
-	 * level-triggered EPOLLIN left armed would spin). */
-	if (watch(c, SIDE_CLIENT, 0) < 0) {
-		relay_abort(c, "epoll_ctl failed");
-		return;
-	}
 	if (c->st == C_HEAD) /* names got their deadline when resolving began */
 		set_deadline(c, c->px->dial_ms);
 	dial_next(c);
@@ -1118,10 +1152,14 @@ static void decide(struct conn *c, size_t head_len)
 static void read_head(struct conn *c)
 {
 	struct px *p = c->px;
-	while (c->inlen < p->head_max && !c->c_eof) {
+	long e = 0;
+	/* Stop at the end of the head rather than at EAGAIN: the head usually
+	 * comes in one segment, and the extra recv would only say "no more". */
+	while (e == 0 && c->inlen < p->head_max && !c->c_eof) {
 		ssize_t n = recv(c->cfd, c->in + c->inlen, p->head_max - c->inlen, 0);
 		if (n > 0) {
 			c->inlen += (size_t)n;
+			e = http_head_end(c->in, c->inlen, p->head_max, &c->scan);
 			continue;
 		}
 		if (n == 0) {
@@ -1135,7 +1173,8 @@ static void read_head(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	long e = http_head_end(c->in, c->inlen, p->head_max, &c->scan);
+	if (e == 0)
+		e = http_head_end(c->in, c->inlen, p->head_max, &c->scan);
 	if (e > 0) {
 		decide(c, (size_t)e);
 		return;
@@ -1153,7 +1192,9 @@ static void read_head(struct conn *c)
 static void on_accept(struct px *p)
 {
 	for (int k = 0; k < 64; k++) {
-		int fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(p->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
 				continue;
@@ -1188,6 +1229,9 @@ static void on_accept(struct px *p)
 			close(fd);
 			continue;
 		}
+		/* Per socket, not once on the listening socket: a connection
+		 * completed before px_new would not inherit the options. */
+		tune_socket(fd, &peer);
 		c->px = p;
 		c->ec = (struct ep){c, SIDE_CLIENT};
 		c->eu = (struct ep){c, SIDE_UP};

@@ -28,6 +28,9 @@
  *     match only address rows.
  *   - bounded: request head size, head deadline from accept (slowloris),
  *     dial deadline, idle timeout on relays, a connection limit.
+ *   - relay sockets (accepted and dialed) get TCP_NODELAY, and those whose
+ *     peer is a loopback address the "reno" congestion control, which
+ *     does not pace (proxy.c, tune_socket).
  *
  * One thread runs the event loop (epoll, non-blocking sockets, no thread per
  * connection); px_* functions must all be called from that thread.

@@ -437,6 +437,33 @@ static int count_fds(void)
 	return n - 1; /* the directory's own descriptor */
 }
 
+/* The proxy's connected TCP sockets: how many, how many with TCP_NODELAY,
+ * how many with the "reno" congestion control. */
+static void sock_opts(long v[3])
+{
+	DIR *d = opendir("/proc/self/fd");
+	for (struct dirent *e; (e = readdir(d));) {
+		int fd = atoi(e->d_name);
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int type = 0, one = 0;
+		socklen_t tl = sizeof(type), ol = sizeof(one);
+		char cc[16] = "";
+		socklen_t cl = sizeof(cc);
+		if (e->d_name[0] == '.' || fd == dirfd(d) ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM ||
+		    getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		v[0]++;
+		if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, &ol) == 0 && one)
+			v[1]++;
+		if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0 && !strcmp(cc, "reno"))
+			v[2]++;
+	}
+	closedir(d);
+}
+
 static void child_loop(struct px *p, const struct nt *t2, int ctl, int ans)
 {
 	for (;;) {
@@ -465,6 +492,9 @@ static void child_loop(struct px *p, const struct nt *t2, int ctl, int ans)
 		case 'q':
 			px_free(p);
 			v[0] = count_fds();
+			break;
+		case 's':
+			sock_opts(v);
 			break;
 		}
 		if (write(ans, v, sizeof(v)) != sizeof(v))
@@ -1174,6 +1204,49 @@ START_TEST(half_close)
 }
 END_TEST
 
+/* Both of a tunnel's sockets forward small writes at once (TCP_NODELAY), and
+ * hops that never leave the host (the client side on loopback, a loopback
+ * upstream) use reno, which does not pace. */
+START_TEST(relay_socket_options)
+{
+	struct srv *e4 = srv_start(AF_INET, SRV_ECHO), *e6 = srv_start(AF_INET6, SRV_ECHO);
+	char p[16], t[64], head[256], buf[16];
+	struct ntt *x = ntt_new();
+	snprintf(p, sizeof(p), "%u", e4->port);
+	RULE(x, "allow", "127.0.0.1", p, NULL, NULL);
+	if (e6) {
+		snprintf(p, sizeof(p), "%u", e6->port);
+		RULE(x, "allow", "::1", p, NULL, NULL);
+	}
+	ck_assert_int_eq(ntt_build(x), 1);
+	struct fx f = proxy_start(&x->t, NULL, (struct px_config){0});
+	long v[3];
+	for (int k = 0; k < (e6 ? 2 : 1); k++) {
+		if (k)
+			snprintf(t, sizeof(t), "[::1]:%u", e6->port);
+		else
+			snprintf(t, sizeof(t), "127.0.0.1:%u", e4->port);
+		int fd = tunnel(&f, t, head, sizeof(head));
+		ck_assert_int_eq(status_of(head), 200);
+		send_str(fd, "hi");
+		ck_assert_uint_eq(read_n(fd, buf, 2), 2);
+		ctl(&f, 's', v);
+		ck_assert_msg(v[0] == 2 && v[1] == 2 && v[2] == 2,
+		              "%s: %ld sockets, %ld with TCP_NODELAY, %ld with reno", t, v[0], v[1], v[2]);
+		close(fd);
+		double t0 = now_s();
+		do {
+			usleep(10000);
+			ctl(&f, 's', v);
+		} while (v[0] && now_s() - t0 < 5);
+	}
+	proxy_stop(&f);
+	ntt_free(x);
+	srv_stop(e4);
+	srv_stop(e6);
+}
+END_TEST
+
 /* 500 tunnels at once, data through each, then no descriptor left behind. */
 START_TEST(many_tunnels)
 {
@@ -1278,6 +1351,7 @@ int main(void)
 	tcase_add_test(tc, hot_reload);
 	tcase_add_test(tc, limits_and_errors);
 	tcase_add_test(tc, half_close);
+	tcase_add_test(tc, relay_socket_options);
 	tcase_add_test(tc, many_tunnels);
 	tcase_add_test(tc, free_closes_everything);
 	suite_add_tcase(s, tc);
