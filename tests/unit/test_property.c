@@ -1155,7 +1155,9 @@ static void check_cli(const char *polc, const char *yaml_path, const struct buf 
 			uint64_t args[6] = {0};
 			for (int k = 2; k < na; k++)
 				args[k - 2] = strtoull(k == 2 ? a2 : k == 3 ? a3 : a4, NULL, 0);
-			rc = bpf_query(art, sysc_arch_by_name("x86_64"), a1, args, &d, err, sizeof(err));
+			/* polc query answers as runmin enforces: with its guard. */
+			rc = bpf_query_runmin(art, sysc_arch_by_name("x86_64"), a1, args, &d, err,
+			                      sizeof(err));
 		} else if (!strcmp(kind, "fs")) {
 			uint64_t acc = !strcmp(a2, "read")    ? LL_FS_read_file
 			               : !strcmp(a2, "write") ? LL_FS_write_file
