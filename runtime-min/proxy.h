@@ -30,7 +30,9 @@
  *     dial deadline, idle timeout on relays, a connection limit.
  *   - relay sockets (accepted and dialed) get TCP_NODELAY, and those whose
  *     peer is a loopback address the "reno" congestion control, which
- *     does not pace (proxy.c, tune_socket).
+ *     does not pace, and a 32 KiB TCP_NOTSENT_LOWAT (proxy.c, tune_socket).
+ *     A listening socket bound to loopback gets them from px_new, and the
+ *     connections it completes inherit them.
  *
  * One thread runs the event loop (epoll, non-blocking sockets, no thread per
  * connection); px_* functions must all be called from that thread.
@@ -63,7 +65,8 @@ struct px;
 typedef void (*px_log_fn)(void *ctx, const char *json_line);
 
 struct px_config {
-	int listen_fd;         /* listening TCP socket; made non-blocking; not closed by px_free */
+	int listen_fd;         /* listening TCP socket; made non-blocking (and tuned, see above);
+	                        * not closed by px_free */
 	const struct nt *table; /* must stay valid until replaced by px_set_table or px_free */
 	px_log_fn log;         /* may be NULL */
 	void *log_ctx;
