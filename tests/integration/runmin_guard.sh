@@ -54,14 +54,12 @@ check "UNIX socket allowed" ok rmin fsonly "$PROBE" socket 1 1
 
 # --no-netns: the host's namespace, so a listener and an abstract socket
 # outside are there to be reached; runmin must refuse both.
-port=$((30000 + ($$ % 20000)))
-/usr/bin/python3 - "$port" >"$T/listen.out" 2>&1 <<'EOP' &
-import socket, sys, time
+/usr/bin/python3 - >"$T/listen.out" 2>&1 <<'EOP' &
+import socket, time
 s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
+s.bind(("127.0.0.1", 0)) # a port the kernel picks: one chosen ahead may be taken
 s.listen()
-print("ready", flush=True)
+print("ready", s.getsockname()[1], flush=True)
 time.sleep(60)
 EOP
 lpid=$!
@@ -76,6 +74,7 @@ for _ in $(seq 300); do # long: a loaded machine starts python slowly
 	sleep 0.1
 done
 [ "$ready" = 1 ] || fail "listeners outside the sandbox" "not ready in 30 s"
+port=$(awk '$1 == "ready" {print $2; exit}' "$T/listen.out")
 check "control: TCP connect to a host listener" ok "$PROBE" tcp-connect "$port"
 check "control: abstract socket outside" ok "$PROBE" abstract-connect "$abs"
 check "network namespace: the host listener is not there" ECONNREFUSED \

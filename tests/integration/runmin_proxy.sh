@@ -15,22 +15,31 @@ if [ ! -x "$CURL" ] || [ ! -x "$PY" ]; then
 	finish
 fi
 
-UP=$((30000 + ($$ % 20000)))
 mkdir -p "$T/www/ok" "$T/www/new" "$T/www/deny" "$T/build"
 echo hello >"$T/www/ok/x"
 echo fresh >"$T/www/new/x"
 echo secret >"$T/www/deny/x"
-(cd "$T/www" && exec "$PY" -m http.server --bind 127.0.0.1 "$UP") >"$T/srv.log" 2>&1 &
+# The upstream binds a port the kernel picks (a port chosen in advance can
+# be taken, e.g. by another test's connection) and prints it.
+"$PY" - "$T/www" >"$T/srv.log" 2>&1 <<'EOP' &
+import http.server, os, sys
+os.chdir(sys.argv[1])
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+print("port", srv.server_address[1], flush=True)
+srv.serve_forever()
+EOP
 SRV=$!
 trap 'kill $SRV 2>/dev/null; wait $SRV 2>/dev/null; rm -rf "$T"' EXIT
 # Waits for the upstream (long: a loaded machine starts python slowly, and
 # this is no timing test).
-up=0
+UP=
 for _ in $(seq 300); do
-	"$CURL" -s -o /dev/null --noproxy '*' "http://127.0.0.1:$UP/ok/x" && { up=1; break; }
+	UP=$(awk '$1 == "port" {print $2; exit}' "$T/srv.log" 2>/dev/null)
+	[ -n "$UP" ] && "$CURL" -s -o /dev/null --noproxy '*' "http://127.0.0.1:$UP/ok/x" && break
+	UP=
 	sleep 0.1
 done
-[ "$up" = 1 ] || { fail "upstream on 127.0.0.1:$UP" "did not start in 30 s: $(head -c 300 "$T/srv.log")"; finish; }
+[ -n "$UP" ] || { fail "upstream on 127.0.0.1" "did not start in 30 s: $(head -c 300 "$T/srv.log")"; finish; }
 
 # net_policy NAME PATHS [FS-EXTRA]: GET on 127.0.0.1:$UP for PATHS.
 net_policy() {
