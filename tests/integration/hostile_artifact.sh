@@ -238,7 +238,7 @@ for i, t, a, off, ln in secs:
         fields = [(8, '<I'), (12 + 8 * ninsn, '<I')]
     elif t == 5:  # process: version, flags
         fields = [(0, '<I'), (4, '<I')]
-    used = 'unused' if t == 4 or (t == 2 and a != native) else 'used'
+    used = 'unused' if t == 2 and a != native else 'used'  # runmin opens the network table too
     for fo, fmt in fields:
         for v in ((0xffff, 0x8000) if fmt == '<H' else (0xffffffff, 0x80000000, 0x10000)):
             emit('%s-field%d-%x' % (nm, fo, v), patched(off + fo, fmt, v), used=used)
@@ -321,7 +321,10 @@ else
 fi
 [ "$have_minisign" = 1 ] || skip "hostile artifacts signed" "no minisign to sign malformed artifacts (polc sign refuses them)"
 if [ "$nacc" -gt 0 ]; then
-	skip "malformed sections runmin does not read" "$nacc runs accepted a corrupt payload of:$accepted (runmin reads no network table yet and only this machine's seccomp program)"
+	# Only sections the manifest marks unused get here (judge): another
+	# architecture's seccomp program, which runmin never parses, so
+	# running is right.
+	pass "malformed sections runmin never reads are harmless: $nacc runs with a corrupt payload of:$accepted ran the command"
 fi
 
 # ---- 3. oversized files ---------------------------------------------------------------
