@@ -489,21 +489,25 @@ static int decision_of(uint32_t ret, struct decision *out, char *err, size_t err
 	return 0;
 }
 
-int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *syscall,
-              const uint64_t args[6], struct decision *out, char *err, size_t errlen)
+/* bpf_query, also giving the program's raw return value in *ret (ALLOW
+ * when the artifact has no process section). */
+static int query_ret(const struct art *a, const struct sysc_arch *arch, const char *syscall,
+                     const uint64_t args[6], struct decision *out, uint32_t *ret, char *err,
+                     size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	uint32_t ret = 0, at = 0;
+	uint32_t at = 0;
 	const struct bpf_prog *pr = NULL;
-	int r = policy_run(a, arch, syscall, args, &ret, &at, &pr, err, errlen);
+	int r = policy_run(a, arch, syscall, args, ret, &at, &pr, err, errlen);
 	if (r < 0)
 		return -1;
 	if (r == 0) { /* no process section: the kernel filters nothing */
+		*ret = BPF_RET_ALLOW;
 		out->allowed = true;
 		snprintf(out->text, sizeof(out->text), "allow");
 		return 0;
 	}
-	if (decision_of(ret, out, err, errlen) < 0)
+	if (decision_of(*ret, out, err, errlen) < 0)
 		return -1;
 	uint32_t rule = at < pr->n ? pr->ret_rule[at] : BPF_RULE_MULTI;
 	if (rule != BPF_RULE_MULTI) {
@@ -524,6 +528,13 @@ int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *sys
 	return 0;
 }
 
+int bpf_query(const struct art *a, const struct sysc_arch *arch, const char *syscall,
+              const uint64_t args[6], struct decision *out, char *err, size_t errlen)
+{
+	uint32_t ret;
+	return query_ret(a, arch, syscall, args, out, &ret, err, errlen);
+}
+
 /* What runmin's guard refuses, in words, by system call. */
 static const char *guard_why(const char *syscall)
 {
@@ -540,7 +551,8 @@ static const char *guard_why(const char *syscall)
 int bpf_query_runmin(const struct art *a, const struct sysc_arch *arch, const char *syscall,
                      const uint64_t args[6], struct decision *out, char *err, size_t errlen)
 {
-	if (bpf_query(a, arch, syscall, args, out, err, errlen) < 0)
+	uint32_t pret;
+	if (query_ret(a, arch, syscall, args, out, &pret, err, errlen) < 0)
 		return -1;
 	const struct sysc_arch *host = sysc_host(arch);
 	struct sock_filter gf[RM_GUARD_MAX];
@@ -556,13 +568,6 @@ int bpf_query_runmin(const struct art *a, const struct sysc_arch *arch, const ch
 	struct bpf_data d = {(uint32_t)nr, arch->audit_arch, 0,
 	                     {args[0], args[1], args[2], args[3], args[4], args[5]}};
 	uint32_t gret = bpf_run(gi, (size_t)gn, &d, NULL, NULL);
-	uint32_t pret = 0, at;
-	const struct bpf_prog *pr;
-	int r = policy_run(a, arch, syscall, args, &pret, &at, &pr, err, errlen);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		pret = BPF_RET_ALLOW;
 	/* The kernel runs every filter and keeps the most restrictive action
 	 * (the lowest, as a signed number); among equals, the most recently
 	 * installed filter's, which is the policy's (runmin installs it last). */
