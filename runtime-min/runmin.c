@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -704,28 +703,26 @@ static int proxy_loop(const struct opts *o, struct plan *pl, pid_t pid, int lfd,
 	 * moment. */
 	enum { RELOAD_SETTLE_MS = 150 };
 	long long reload_at = -1;
+	/* One sleep for everything: the proxy's connections and deadlines,
+	 * signals (bit 1) and the artifact's directory (bit 2). */
+	if (px_watch(px, sfd, 1) < 0 || px_watch(px, ifd, 2) < 0)
+		goto sys_fail;
 	for (;;) {
-		struct pollfd pf[3] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}, {px_fd(px), POLLIN, 0}};
-		/* Sleep until the proxy's next deadline (its timeouts) or the
-		 * pending reload, whichever comes first. */
-		int wait = px_timeout(px);
+		int wait = -1; /* px_poll wakes for its own deadlines by itself */
 		if (reload_at >= 0) {
 			long long left = reload_at - now_ms();
-			left = left < 0 ? 0 : left;
-			if (wait < 0 || left < wait)
-				wait = (int)left;
+			wait = left < 0 ? 0 : (int)left;
 		}
-		if (poll(pf, 3, wait) < 0 && errno != EINTR)
+		int ready = px_poll(px, wait);
+		if (ready < 0)
 			goto sys_fail;
-		if (px_poll(px, 0) < 0)
-			goto sys_fail;
-		if (pf[1].revents && artifact_changed(ifd, base))
+		if ((ready & 2) && artifact_changed(ifd, base))
 			reload_at = now_ms() + RELOAD_SETTLE_MS;
 		if (reload_at >= 0 && now_ms() >= reload_at) {
 			reload_at = -1;
 			reload(o, pl, px, &cur, "inotify");
 		}
-		if (!pf[0].revents)
+		if (!(ready & 1))
 			continue;
 		struct signalfd_siginfo si;
 		ssize_t n;

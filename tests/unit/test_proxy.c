@@ -500,6 +500,10 @@ static void child_loop(struct px *p, const struct nt *t2, int ctl, int ans)
 		case 's':
 			sock_opts(v);
 			break;
+		case 'b':
+			px_get_stats(p, &st);
+			v[0] = (long)st.batches;
+			break;
 		}
 		if (write(ans, v, sizeof(v)) != sizeof(v))
 			_exit(4);
@@ -1262,6 +1266,121 @@ START_TEST(relay_socket_options)
 }
 END_TEST
 
+/* Bulk transfers both ways through one tunnel, each followed 3 ms later by
+ * a short tail after which its sender neither closes nor sends more.  The proxy
+ * batches bulk transfers (SO_RCVLOWAT on the source): the tail, short of a
+ * batch, must still arrive.  Each receiver reads slowly at first, so that
+ * the relay's pipe fills again and again and batching starts. */
+enum { BULK_BYTES = 8 << 20, TAIL_BYTES = 100 };
+
+struct bulk_srv {
+	int lfd;
+	uint16_t port;
+	pthread_t *th;
+	atomic_long got;
+	atomic_int failed;
+};
+
+/* Reads want bytes: 32 reads of at most 64 KiB 2 ms apart, then as fast as
+ * they come.  Returns how many arrived (fewer on a 5 s timeout); *last is
+ * the last byte read. */
+static size_t bulk_read(int fd, char *buf, size_t cap, size_t want, char *last)
+{
+	size_t n = 0;
+	for (int i = 0; n < want; i++) {
+		size_t ask = want - n < cap ? want - n : cap;
+		ssize_t k = recv(fd, buf, ask, 0);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		*last = buf[k - 1];
+		if (i < 32)
+			usleep(2000);
+	}
+	return n;
+}
+
+static bool bulk_send(int fd, char fill, char tail)
+{
+	static __thread char buf[1 << 16];
+	memset(buf, fill, sizeof(buf));
+	for (size_t left = BULK_BYTES; left;) {
+		ssize_t k = send(fd, buf, left < sizeof(buf) ? left : sizeof(buf), MSG_NOSIGNAL);
+		if (k <= 0)
+			return false;
+		left -= (size_t)k;
+	}
+	usleep(3000); /* the bulk moves on; the tail comes alone, short of a batch */
+	memset(buf, tail, TAIL_BYTES);
+	return send(fd, buf, TAIL_BYTES, MSG_NOSIGNAL) == TAIL_BYTES;
+}
+
+/* Upstream: sends the bulk and its tail, then reads the client's, answers
+ * "OK" once all of it arrived, and waits for the client to close. */
+static void *bulk_main(void *arg)
+{
+	struct bulk_srv *s = arg;
+	static char buf[1 << 16];
+	char last = 0;
+	int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+	struct timeval tv = {5, 0};
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    !bulk_send(fd, 'd', 't')) {
+		s->failed = 1;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	s->got = (long)bulk_read(fd, buf, sizeof(buf), BULK_BYTES + TAIL_BYTES, &last);
+	if (last != 'T' || send(fd, "OK", 2, MSG_NOSIGNAL) != 2)
+		s->failed = 1;
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+	close(fd);
+	return NULL;
+}
+
+START_TEST(batched_tails)
+{
+	struct bulk_srv *s = calloc(1, sizeof(*s));
+	s->lfd = listen_on(AF_INET, &s->port);
+	ck_assert_int_ge(s->lfd, 0);
+	defer_thread(&s->th, bulk_main, s);
+	char p[16], t[64], head[256], ok[3] = "";
+	snprintf(p, sizeof(p), "%u", s->port);
+	struct ntt *x = ntt_new();
+	RULE(x, "allow", "127.0.0.1", p, NULL, NULL);
+	ck_assert_int_eq(ntt_build(x), 1);
+	struct fx f = proxy_start(&x->t, NULL, (struct px_config){0});
+	snprintf(t, sizeof(t), "127.0.0.1:%u", s->port);
+	int fd = tunnel(&f, t, head, sizeof(head));
+	ck_assert_int_eq(status_of(head), 200);
+	static char buf[1 << 16];
+	char last = 0;
+	long v[3];
+	/* download */
+	size_t got = bulk_read(fd, buf, sizeof(buf), BULK_BYTES + TAIL_BYTES, &last);
+	ck_assert_msg(got == BULK_BYTES + TAIL_BYTES && last == 't',
+	              "download: %zu of %d bytes arrived", got, BULK_BYTES + TAIL_BYTES);
+	ctl(&f, 'b', v);
+	ck_assert_msg(v[0] >= 1, "the download never batched: the test checks nothing");
+	/* upload */
+	ck_assert(bulk_send(fd, 'u', 'T'));
+	ck_assert_uint_eq(read_n(fd, ok, 2), 2);
+	ck_assert_str_eq(ok, "OK");
+	ck_assert_int_eq(s->got, BULK_BYTES + TAIL_BYTES);
+	ck_assert_int_eq(s->failed, 0);
+	ctl(&f, 'b', v);
+	ck_assert_msg(v[0] >= 2, "the upload never batched: the test checks nothing");
+	close(fd);
+	proxy_stop(&f);
+	ntt_free(x);
+	pthread_join(*s->th, NULL);
+	close(s->lfd);
+	free(s);
+}
+END_TEST
+
 /* 500 tunnels at once, data through each, then no descriptor left behind. */
 START_TEST(many_tunnels)
 {
@@ -1366,6 +1485,7 @@ int main(void)
 	tcase_add_test(tc, hot_reload);
 	tcase_add_test(tc, limits_and_errors);
 	tcase_add_test(tc, half_close);
+	tcase_add_test(tc, batched_tails);
 	tcase_add_test(tc, relay_socket_options);
 	tcase_add_test(tc, many_tunnels);
 	tcase_add_test(tc, free_closes_everything);
