@@ -1267,10 +1267,11 @@ START_TEST(relay_socket_options)
 END_TEST
 
 /* Bulk transfers both ways through one tunnel, each followed 3 ms later by
- * a short tail after which its sender neither closes nor sends more.  The proxy
- * batches bulk transfers (SO_RCVLOWAT on the source): the tail, short of a
- * batch, must still arrive.  Each receiver reads slowly at first, so that
- * the relay's pipe fills again and again and batching starts. */
+ * a short tail after which its sender neither closes nor sends more.  The
+ * proxy batches bulk downloads (SO_RCVLOWAT on the upstream socket): the
+ * tail, short of a batch, must still arrive.  Each receiver reads slowly at
+ * first, so that the relay's pipe fills again and again and batching
+ * starts.  Uploads are never batched. */
 enum { BULK_BYTES = 8 << 20, TAIL_BYTES = 100 };
 
 struct bulk_srv {
@@ -1300,7 +1301,7 @@ static size_t bulk_read(int fd, char *buf, size_t cap, size_t want, char *last)
 	return n;
 }
 
-static bool bulk_send(int fd, char fill, char tail)
+static bool bulk_send(int fd, char fill)
 {
 	static __thread char buf[1 << 16];
 	memset(buf, fill, sizeof(buf));
@@ -1310,13 +1311,20 @@ static bool bulk_send(int fd, char fill, char tail)
 			return false;
 		left -= (size_t)k;
 	}
-	usleep(3000); /* the bulk moves on; the tail comes alone, short of a batch */
-	memset(buf, tail, TAIL_BYTES);
-	return send(fd, buf, TAIL_BYTES, MSG_NOSIGNAL) == TAIL_BYTES;
+	return true;
 }
 
-/* Upstream: sends the bulk and its tail, then reads the client's, answers
- * "OK" once all of it arrived, and waits for the client to close. */
+static bool tail_send(int fd, char fill)
+{
+	char buf[TAIL_BYTES];
+	memset(buf, fill, sizeof(buf));
+	return send(fd, buf, sizeof(buf), MSG_NOSIGNAL) == TAIL_BYTES;
+}
+
+/* Upstream: sends the bulk, and its tail once the client says it has the
+ * bulk (so the tail comes alone, short of a batch); then reads the
+ * client's bulk and tail, answers "OK" once all of it arrived, and waits
+ * for the client to close. */
 static void *bulk_main(void *arg)
 {
 	struct bulk_srv *s = arg;
@@ -1325,7 +1333,7 @@ static void *bulk_main(void *arg)
 	int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
 	struct timeval tv = {5, 0};
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    !bulk_send(fd, 'd', 't')) {
+	    !bulk_send(fd, 'd') || recv(fd, buf, 1, 0) != 1 || buf[0] != 'g' || !tail_send(fd, 't')) {
 		s->failed = 1;
 		if (fd >= 0)
 			close(fd);
@@ -1346,7 +1354,7 @@ START_TEST(batched_tails)
 	s->lfd = listen_on(AF_INET, &s->port);
 	ck_assert_int_ge(s->lfd, 0);
 	defer_thread(&s->th, bulk_main, s);
-	char p[16], t[64], head[256], ok[3] = "";
+	char p[16], t[64], head[256], ok[3] = "", tail[TAIL_BYTES + 1] = "";
 	snprintf(p, sizeof(p), "%u", s->port);
 	struct ntt *x = ntt_new();
 	RULE(x, "allow", "127.0.0.1", p, NULL, NULL);
@@ -1358,20 +1366,26 @@ START_TEST(batched_tails)
 	static char buf[1 << 16];
 	char last = 0;
 	long v[3];
-	/* download */
-	size_t got = bulk_read(fd, buf, sizeof(buf), BULK_BYTES + TAIL_BYTES, &last);
-	ck_assert_msg(got == BULK_BYTES + TAIL_BYTES && last == 't',
-	              "download: %zu of %d bytes arrived", got, BULK_BYTES + TAIL_BYTES);
+	/* download: the bulk, then the tail alone */
+	size_t got = bulk_read(fd, buf, sizeof(buf), BULK_BYTES, &last);
+	ck_assert_msg(got == BULK_BYTES && last == 'd', "download: %zu of %d bytes arrived", got, BULK_BYTES);
 	ctl(&f, 'b', v);
-	ck_assert_msg(v[0] >= 1, "the download never batched: the test checks nothing");
-	/* upload */
-	ck_assert(bulk_send(fd, 'u', 'T'));
+	long batches = v[0];
+	ck_assert_msg(batches >= 1, "the download never batched: the test would check nothing");
+	send_str(fd, "g");
+	ck_assert_uint_eq(read_n(fd, tail, TAIL_BYTES), TAIL_BYTES);
+	ck_assert_uint_eq(strspn(tail, "t"), TAIL_BYTES);
+	/* upload: the bulk, then 3 ms later the tail */
+	ck_assert(bulk_send(fd, 'u'));
+	usleep(3000);
+	ck_assert(tail_send(fd, 'T'));
 	ck_assert_uint_eq(read_n(fd, ok, 2), 2);
 	ck_assert_str_eq(ok, "OK");
 	ck_assert_int_eq(s->got, BULK_BYTES + TAIL_BYTES);
 	ck_assert_int_eq(s->failed, 0);
 	ctl(&f, 'b', v);
-	ck_assert_msg(v[0] >= 2, "the upload never batched: the test checks nothing");
+	ck_assert_msg(v[0] == batches, "the upload was batched (%ld batches, %ld after the download)", v[0],
+	              batches);
 	close(fd);
 	proxy_stop(&f);
 	ntt_free(x);
