@@ -54,7 +54,8 @@
 #define PX_NOTSENT_LOWAT (32 * 1024) /* unsent bytes a loopback relay socket holds */
 #define PX_BATCH_BYTES (256 * 1024)  /* SO_RCVLOWAT of a bulk relay's source */
 #define PX_BATCH_WAIT_US 500         /* longest bytes wait for the rest of a batch */
-#define PX_BATCH_IDLE_US 10000       /* a source this quiet stops batching */
+#define PX_BATCH_IDLE_US 10000       /* a download this still stops batching */
+#define PX_BATCH_SWEPT_MAX 3         /* short batches in a row that stop it too */
 #define PX_REASON_MAX 640
 
 enum { SIDE_CLIENT, SIDE_UP, SIDE_LISTEN, SIDE_RESOLVER, SIDE_CALLER /* + bit index */ };
@@ -79,12 +80,14 @@ struct pdir {
 	bool full; /* the last splice into the pipe found it full */
 	bool eof, shut;
 	unsigned fulls; /* how often it filled up: bulk transfers get a bigger pipe */
-	/* Batching (batch_start): the source's SO_RCVLOWAT is raised; in_us is
-	 * when bytes last came from it, or when the proxy last had no reason to
-	 * wait for it; fulls reaching batch_after (re)starts batching. */
+	/* Batching (batch_start), downloads only: the source's SO_RCVLOWAT is
+	 * raised; got_us is when bytes last came from it, in_us the same or
+	 * when the proxy last had no reason to wait for it; swept counts the
+	 * short batches the sweep relayed since the kernel last woke the proxy
+	 * for a full one; fulls reaching batch_after (re)starts batching. */
 	bool batch;
-	unsigned batch_after;
-	uint64_t in_us;
+	unsigned batch_after, swept;
+	uint64_t in_us, got_us;
 };
 
 struct job {
@@ -151,7 +154,8 @@ struct px {
 	unsigned nconns;
 	uint64_t now, next_sweep;      /* milliseconds */
 	uint64_t now_us, batch_check;  /* microseconds */
-	unsigned nbatch;               /* relay directions batching */
+	unsigned nbatch;               /* downloads batching */
+	bool no_pwait2;                /* epoll_pwait2 refused: epoll_wait instead */
 	struct px_stats st;
 	/* resolver pool */
 	pthread_mutex_t mu;
@@ -375,7 +379,6 @@ static void conn_close(struct conn *c)
 	struct px *p = c->px;
 	if (c->st == C_DEAD)
 		return;
-	(void)batch_end(c, &c->c2u, -1);
 	(void)batch_end(c, &c->u2c, -1);
 	if (c->job)
 		c->job->c = NULL;
@@ -444,7 +447,7 @@ static void linger_start(struct conn *c);
  * what the client still sends for a while, then close. */
 static void linger_start(struct conn *c)
 {
-	if (shutdown(c->cfd, SHUT_WR) < 0 || c->c_eof || batch_end(c, &c->c2u, c->cfd) < 0) {
+	if (shutdown(c->cfd, SHUT_WR) < 0 || c->c_eof) {
 		conn_close(c);
 		return;
 	}
@@ -489,10 +492,6 @@ static void reply(struct conn *c, int status, const char *reason)
 	if (c->job) { /* a lookup still running answers no one */
 		c->job->c = NULL;
 		c->job = NULL;
-	}
-	if (batch_end(c, &c->c2u, c->cfd) < 0) {
-		conn_close(c);
-		return;
 	}
 	(void)batch_end(c, &c->u2c, -1);
 	close_fd(&c->ufd);
@@ -617,41 +616,45 @@ static bool dir_wants_in(const struct pdir *d)
  * sleeps and wakes less often, and so does the sender, who pays for each
  * wake-up (bench/README.md, "Network": a tunnelled download's three
  * parties went from 0.48 to 0.44 CPU seconds per GB, its throughput up
- * 5%).  Uploads are not batched: with an agent whose sends are not paced,
- * batching its socket cost 15% of the throughput.  The mark is set only
- * once the socket's receive buffer holds four of it: on a smaller buffer
- * the kernel would also clamp the window to the mark.
+ * 5-8%).  Uploads are not batched: with an agent whose sends are not
+ * paced, batching its socket cost 15% of the throughput.  The mark is set
+ * only once the socket's receive buffer holds four of it: when it must
+ * grow a smaller buffer for the mark, the kernel also clamps the window.
  *
  * The kernel still wakes the proxy early on end of stream, an error,
  * memory pressure or a nearly closed window, but not when the sender
  * merely pauses: bytes short of the mark would wait for more.  So while
- * any direction batches, the proxy sleeps at most PX_BATCH_WAIT_US / 2,
- * and a direction whose source gave nothing for PX_BATCH_WAIT_US while the
- * proxy waited for it has its queue relayed as it is (batch_sweep): no
- * byte waits much longer than that.  A source quiet for PX_BATCH_IDLE_US
- * stops batching (its mark goes back to 1, and the proxy back to sleeping
- * until something happens); batching resumes after PX_PIPE_GROW_AFTER
- * more fulls.  A refusal from the kernel means no batching, which works,
- * only slower. */
+ * any download batches, the proxy sleeps at most PX_BATCH_WAIT_US / 2, and
+ * batch_sweep relays, as it is, the queue of a download whose source gave
+ * nothing for PX_BATCH_WAIT_US while the proxy waited for it: no byte
+ * waits much longer than that.  Batching stops (the mark goes back to 1,
+ * and the proxy back to sleeping until something happens) when that had
+ * to happen PX_BATCH_SWEPT_MAX times in a row (a source too slow to fill
+ * batches: a trickle after a burst), or when no byte came for
+ * PX_BATCH_IDLE_US (a quiet source or a stalled client).  It resumes
+ * after PX_PIPE_GROW_AFTER more fulls.  A refusal from the kernel means no
+ * batching, which works, only slower. */
 static void batch_start(struct conn *c, struct pdir *d, int src)
 {
 	int mark = PX_BATCH_BYTES, rcvbuf = 0;
 	socklen_t len = sizeof(rcvbuf);
 	if (d != &c->u2c || d->batch || d->eof)
 		return;
-	if (getsockopt(src, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) < 0 || rcvbuf < 4 * PX_BATCH_BYTES)
-		return; /* the kernel would clamp the window to the mark */
-	if (setsockopt(src, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof(mark)) < 0)
+	if (getsockopt(src, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) < 0 || rcvbuf < 4 * PX_BATCH_BYTES ||
+	    setsockopt(src, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof(mark)) < 0) {
+		d->batch_after = d->fulls + PX_PIPE_GROW_AFTER; /* not now; ask again later */
 		return;
+	}
 	d->batch = true;
-	d->in_us = c->px->now_us;
+	d->swept = 0;
+	d->in_us = d->got_us = c->px->now_us;
 	c->px->nbatch++;
 	c->px->st.batches++;
 }
 
 /* Relays what waited too long short of a batch, and ends batching where
- * the source went quiet; runs every PX_BATCH_WAIT_US / 2 while any
- * direction batches (px_poll sleeps no longer). */
+ * it does not pay; runs every PX_BATCH_WAIT_US / 2 while any download
+ * batches (px_poll sleeps no longer). */
 static void relay_abort(struct conn *c, const char *why);
 static void pump(struct conn *c, uint32_t cev, uint32_t uev);
 static void batch_sweep(struct px *p)
@@ -659,21 +662,27 @@ static void batch_sweep(struct px *p)
 	p->batch_check = p->now_us;
 	for (struct conn *c = p->conns, *nx; c && p->nbatch; c = nx) {
 		nx = c->next;
-		for (int up = 0; up < 2 && c->st == C_RELAY; up++) {
-			struct pdir *d = up ? &c->u2c : &c->c2u;
-			int src = up ? c->ufd : c->cfd, queued = 0;
-			uint64_t quiet = p->now_us - d->in_us;
-			if (!d->batch || !dir_wants_in(d) || quiet < PX_BATCH_WAIT_US)
-				continue;
-			if (ioctl(src, FIONREAD, &queued) < 0) {
-				relay_abort(c, "could not read the receive queue's length");
-				break;
-			}
-			if (queued > 0)
-				pump(c, up ? 0 : EPOLLIN, up ? EPOLLIN : 0);
-			else if (quiet >= PX_BATCH_IDLE_US && batch_end(c, d, src) < 0)
+		struct pdir *d = &c->u2c;
+		int queued = 0;
+		if (c->st != C_RELAY || !d->batch)
+			continue;
+		if (p->now_us - d->got_us >= PX_BATCH_IDLE_US) {
+			if (batch_end(c, d, c->ufd) < 0)
 				relay_abort(c, "could not lower the receive mark");
+			continue;
 		}
+		if (!dir_wants_in(d) || p->now_us - d->in_us < PX_BATCH_WAIT_US)
+			continue;
+		if (ioctl(c->ufd, FIONREAD, &queued) < 0) {
+			relay_abort(c, "could not read the receive queue's length");
+			continue;
+		}
+		if (queued <= 0)
+			continue;
+		if (++d->swept < PX_BATCH_SWEPT_MAX)
+			pump(c, 0, EPOLLIN);
+		else if (batch_end(c, d, c->ufd) < 0) /* readable at once: the mark is 1 */
+			relay_abort(c, "could not lower the receive mark");
 	}
 }
 
@@ -703,7 +712,7 @@ static int dir_fill(struct conn *c, struct pdir *d, int src, bool ready)
 	ssize_t n = splice_step(src, d->pw, d->cap - d->inpipe);
 	if (n > 0) {
 		d->inpipe += (size_t)n;
-		d->in_us = c->px->now_us;
+		d->in_us = d->got_us = c->px->now_us;
 		if (d->inpipe >= d->cap)
 			dir_filled(c, d, src);
 		return 1;
@@ -932,11 +941,10 @@ static void pump(struct conn *c, uint32_t cev, uint32_t uev)
 		cm |= EPOLLOUT;
 	if (cout_done && !c->sniff && dir_wants_in(&c->u2c))
 		um |= EPOLLIN;
-	/* a batch's clock runs only while the proxy waits for its source */
-	if (c->u2c.batch && !(um & EPOLLIN))
+	/* a batch's clock runs only while the proxy waits for its source:
+	 * restart it whenever the proxy is not waiting, or starts to */
+	if (c->u2c.batch && (!(um & EPOLLIN) || !(c->umask & EPOLLIN)))
 		c->u2c.in_us = p->now_us;
-	if (c->c2u.batch && !(cm & EPOLLIN))
-		c->c2u.in_us = p->now_us;
 	if (!c->sniff && (obuf_pending(&c->uout) || c->c2u.inpipe))
 		um |= EPOLLOUT;
 	if (watch(c, SIDE_CLIENT, cm) < 0 || watch(c, SIDE_UP, um) < 0)
@@ -1451,7 +1459,11 @@ static void on_conn(struct conn *c, int side, uint32_t ev)
 		if (side == SIDE_UP)
 			on_dial(c);
 		break;
-	case C_RELAY: pump(c, side == SIDE_CLIENT ? ev : 0, side == SIDE_UP ? ev : 0); break;
+	case C_RELAY:
+		if (side == SIDE_UP && (ev & EPOLLIN))
+			c->u2c.swept = 0; /* the kernel woke the proxy: a full batch, or the end */
+		pump(c, side == SIDE_CLIENT ? ev : 0, side == SIDE_UP ? ev : 0);
+		break;
 	case C_REPLY:
 		if (side == SIDE_CLIENT)
 			reply_flush(c);
@@ -1516,15 +1528,45 @@ static void sweep(struct px *p)
 	p->next_sweep = next;
 }
 
+/* Microseconds until the next deadline or batch sweep, -1 if none. */
+static int64_t next_wait_us(const struct px *p)
+{
+	uint64_t now = now_us(), at = UINT64_MAX;
+	if (p->next_sweep != UINT64_MAX)
+		at = p->next_sweep * 1000;
+	if (p->nbatch && p->batch_check + PX_BATCH_WAIT_US / 2 < at)
+		at = p->batch_check + PX_BATCH_WAIT_US / 2;
+	if (at == UINT64_MAX)
+		return -1;
+	if (at <= now)
+		return 0;
+	return at - now > INT64_MAX ? INT64_MAX : (int64_t)(at - now);
+}
+
+/* epoll_pwait2 for its microseconds; epoll_wait, rounding up to whole
+ * milliseconds, where it is refused (kernels before 5.11, or a seccomp
+ * profile that predates it), so a batch then waits up to ~1 ms more. */
+static int ep_wait(struct px *p, struct epoll_event *ev, int max, int64_t wait_us)
+{
+	if (!p->no_pwait2) {
+		struct timespec ts = {.tv_sec = wait_us / 1000000, .tv_nsec = wait_us % 1000000 * 1000};
+		int n = epoll_pwait2(p->ep, ev, max, wait_us < 0 ? NULL : &ts, NULL);
+		if (n >= 0 || (errno != ENOSYS && errno != EPERM))
+			return n;
+		p->no_pwait2 = true;
+	}
+	int64_t ms = wait_us < 0 ? -1 : (wait_us + 999) / 1000;
+	return epoll_wait(p->ep, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
+}
+
 int px_poll(struct px *p, int timeout_ms)
 {
-	int64_t until = px_timeout_us(p);
+	int64_t until = next_wait_us(p);
 	int64_t wait = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000;
 	if (until >= 0 && (wait < 0 || until < wait))
 		wait = until;
-	struct timespec ts = {.tv_sec = wait / 1000000, .tv_nsec = wait % 1000000 * 1000};
 	struct epoll_event ev[64];
-	int n = epoll_pwait2(p->ep, ev, 64, wait < 0 ? NULL : &ts, NULL);
+	int n = ep_wait(p, ev, 64, wait);
 	if (n < 0 && errno != EINTR)
 		return -1;
 	p->now_us = now_us();
@@ -1695,36 +1737,12 @@ fail_errno:
 	return NULL;
 }
 
-int px_fd(const struct px *p) { return p->ep; }
-
-int64_t px_timeout_us(const struct px *p)
-{
-	uint64_t now = now_us(), at = UINT64_MAX;
-	if (p->next_sweep != UINT64_MAX)
-		at = p->next_sweep * 1000;
-	if (p->nbatch && p->batch_check + PX_BATCH_WAIT_US / 2 < at)
-		at = p->batch_check + PX_BATCH_WAIT_US / 2;
-	if (at == UINT64_MAX)
-		return -1;
-	if (at <= now)
-		return 0;
-	return at - now > INT64_MAX ? INT64_MAX : (int64_t)(at - now);
-}
-
-int px_timeout(const struct px *p)
-{
-	int64_t us = px_timeout_us(p);
-	if (us < 0)
-		return -1;
-	int64_t ms = (us + 999) / 1000; /* never early, so never a busy loop */
-	return ms > INT32_MAX ? INT32_MAX : (int)ms;
-}
-
 void px_set_table(struct px *p, const struct nt *t) { p->table = t; }
 
 void px_get_stats(const struct px *p, struct px_stats *s)
 {
 	*s = p->st;
+	s->batching = p->nbatch;
 	s->conns = p->nconns;
 	s->tunnels = 0;
 	for (const struct conn *c = p->conns; c; c = c->next)

@@ -51,7 +51,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -96,21 +95,10 @@ struct px *px_new(const struct px_config *cfg, char *err, size_t errlen);
 int px_poll(struct px *p, int timeout_ms);
 
 /* Adds the caller's descriptor fd to the proxy's event loop, so that one
- * px_poll sleeps for both (runmin's signalfd and inotify): px_poll reports
- * it readable with bit (1, 2, 4 or 8; the four may be combined).  The
+ * px_poll sleeps for both (runmin's signalfd and inotify): px_poll's
+ * result has bit (1, 2, 4 or 8) set when fd is readable or hung up.  The
  * caller keeps fd open while the proxy runs.  0, or -1 with errno set. */
 int px_watch(struct px *p, int fd, unsigned bit);
-
-/* The epoll descriptor: readable when px_poll has work.  For embedding the
- * proxy in a caller's own poll loop instead. */
-int px_fd(const struct px *p);
-
-/* Time until the proxy's next deadline (a timeout to enforce, or a check on
- * a batching relay), or -1 when none is pending: an embedding loop should
- * not sleep longer than this before calling px_poll again, or timeouts fire
- * late.  px_timeout rounds up to milliseconds; px_timeout_us does not. */
-int px_timeout(const struct px *p);
-int64_t px_timeout_us(const struct px *p);
 
 /* Hot reload: requests decided from now on use t.  Connections already
  * past their decision keep going.  The old table is not referenced after
@@ -121,7 +109,8 @@ struct px_stats {
 	unsigned conns;   /* open client connections */
 	unsigned tunnels; /* of which relaying */
 	unsigned long accepted, allowed, denied, errors, refused_limit;
-	unsigned long batches; /* times a relay direction started batching */
+	unsigned long batches; /* times a download started batching */
+	unsigned batching;     /* downloads batching now */
 };
 void px_get_stats(const struct px *p, struct px_stats *s);
 

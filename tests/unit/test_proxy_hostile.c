@@ -305,12 +305,13 @@ static int fx_resolve(void *ctx, const char *host, struct sockaddr_storage *out,
 
 static void child(struct px *p, int ctl, int ans)
 {
+	if (px_watch(p, ctl, 1) < 0)
+		_exit(3);
 	for (;;) {
-		struct pollfd pf[2] = {{px_fd(p), POLLIN, 0}, {ctl, POLLIN, 0}};
-		poll(pf, 2, 20);
-		if (px_poll(p, 0) < 0)
+		int ready = px_poll(p, -1);
+		if (ready < 0)
 			_exit(3);
-		if (!(pf[1].revents & (POLLIN | POLLHUP)))
+		if (!(ready & 1))
 			continue;
 		char cmd;
 		if (read(ctl, &cmd, 1) != 1)
