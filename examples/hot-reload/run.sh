@@ -27,12 +27,23 @@ cp "$EX/client.py" "$D/"
 # Two local web servers stand in for two services the program may call.
 for s in a b; do
 	mkdir -p "$D/www-$s" && echo "service $s" >"$D/www-$s/index.html"
-	/usr/bin/python3 -m http.server 0 --bind 127.0.0.1 --directory "$D/www-$s" >"$D/$s.log" 2>&1 &
+	/usr/bin/python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$D/www-$s" >"$D/$s.log" 2>&1 &
 	PIDS="$PIDS $!"
 done
-sleep 1
-A=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$D/a.log" | head -1)
-B=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$D/b.log" | head -1)
+# Each says its port once it listens: wait for both (a loaded machine may
+# take seconds to start Python), at most 20 s.
+A= B=
+for _ in $(seq 200); do
+	A=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$D/a.log" | head -1)
+	B=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$D/b.log" | head -1)
+	[ -n "$A" ] && [ -n "$B" ] && break
+	sleep 0.1
+done
+if [ -z "$A" ] || [ -z "$B" ]; then
+	echo "hot-reload: the local web servers did not start:" >&2
+	cat "$D/a.log" "$D/b.log" >&2
+	exit 1
+fi
 echo "service A on 127.0.0.1:$A, service B on 127.0.0.1:$B"
 
 "$POLC" keygen -p "$D/key.pub" -s "$D/key.sec" >/dev/null
