@@ -636,9 +636,13 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool artifact_changed(int ifd, const char *base)
+enum { CHANGED_ARTIFACT = 1, CHANGED_SIGNATURE = 2 };
+
+/* Drains the directory's events: which of the artifact and its signature
+ * were written or renamed into place (both when events were lost). */
+static unsigned artifact_changed(int ifd, const char *base)
 {
-	bool hit = false;
+	unsigned hit = 0;
 	size_t bl = strlen(base);
 	for (;;) {
 		char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -649,11 +653,12 @@ static bool artifact_changed(int ifd, const char *base)
 			return hit; /* EAGAIN: drained */
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
-			if (ev->len && !strncmp(ev->name, base, bl) &&
-			    (ev->name[bl] == 0 || !strcmp(ev->name + bl, ".minisig")))
-				hit = true;
+			if (ev->len && !strncmp(ev->name, base, bl) && ev->name[bl] == 0)
+				hit |= CHANGED_ARTIFACT;
+			if (ev->len && !strncmp(ev->name, base, bl) && !strcmp(ev->name + bl, ".minisig"))
+				hit |= CHANGED_SIGNATURE;
 			if (ev->mask & IN_Q_OVERFLOW)
-				hit = true;
+				hit |= CHANGED_ARTIFACT | CHANGED_SIGNATURE;
 			p += sizeof(*ev) + ev->len;
 		}
 	}
@@ -700,9 +705,14 @@ static int proxy_loop(const struct opts *o, struct plan *pl, pid_t pid, int lfd,
 	 * RELOAD_SETTLE_MS: an artifact and its signature are two files, each
 	 * replaced in turn (by polc build --sign, polc sign, cp ...), and a
 	 * reload between the two would refuse the new artifact, if only for a
-	 * moment. */
-	enum { RELOAD_SETTLE_MS = 150 };
-	long long reload_at = -1;
+	 * moment.  A new artifact whose signature has not changed yet (its
+	 * writer may be slow: an fsync on a busy disk) cannot verify with the
+	 * old one, so the reload waits for the signature up to RELOAD_PAIR_MS
+	 * after the first change, then goes ahead (and is refused if it still
+	 * does not verify). */
+	enum { RELOAD_SETTLE_MS = 150, RELOAD_PAIR_MS = 5000 };
+	long long reload_at = -1, first_change = 0;
+	unsigned changed = 0;
 	/* One sleep for everything: the proxy's connections and deadlines,
 	 * signals (bit 1) and the artifact's directory (bit 2). */
 	if (px_watch(px, sfd, 1) < 0 || px_watch(px, ifd, 2) < 0)
@@ -716,11 +726,21 @@ static int proxy_loop(const struct opts *o, struct plan *pl, pid_t pid, int lfd,
 		int ready = px_poll(px, wait);
 		if (ready < 0)
 			goto sys_fail;
-		if ((ready & 2) && artifact_changed(ifd, base))
+		unsigned ch = (ready & 2) ? artifact_changed(ifd, base) : 0;
+		if (ch) {
+			if (!changed)
+				first_change = now_ms();
+			changed |= ch;
 			reload_at = now_ms() + RELOAD_SETTLE_MS;
+		}
 		if (reload_at >= 0 && now_ms() >= reload_at) {
-			reload_at = -1;
-			reload(o, pl, px, &cur, "inotify");
+			if (changed == CHANGED_ARTIFACT && now_ms() < first_change + RELOAD_PAIR_MS) {
+				reload_at = first_change + RELOAD_PAIR_MS; /* or the signature's event */
+			} else {
+				reload_at = -1;
+				changed = 0;
+				reload(o, pl, px, &cur, "inotify");
+			}
 		}
 		if (!(ready & 1))
 			continue;

@@ -136,6 +136,32 @@ check "changed filesystem section: old table stays" 403 step 3
 install "$T/build/new.pola"
 expect_grep "good artifact: reload applied" '"result":"applied"' "$T/last"
 check "after reload: /new allowed, same agent" 200 step 4
+# A slow signer: the new artifact first, its signature 0.6 s later, well
+# past the settle time.  runmin waits for the pair rather than refusing
+# the artifact against the old signature, then reloads once.  (The
+# installs above also left inotify reloads behind: let them land first.)
+sleep 0.5
+before=$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)
+cp "$T/run.pola" "$T/live.pola.tmp" && mv "$T/live.pola.tmp" "$T/live.pola"
+sleep 0.6
+if [ "$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)" -gt "$before" ]; then
+	fail "slow signer: no reload before the signature" "$(grep '"trigger":"inotify"' "$T/log" | tail -n 1)"
+else
+	pass "slow signer: no reload before the signature"
+fi
+cp "$T/run.pola.minisig" "$T/live.pola.tmp" && mv "$T/live.pola.tmp" "$T/live.pola.minisig"
+for _ in $(seq 100); do
+	[ "$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)" -gt "$before" ] && break
+	sleep 0.05
+done
+sleep 0.3
+grep '"trigger":"inotify"' "$T/log" | tail -n +$((before + 1)) >"$T/last"
+expect_grep "slow signer: reloaded once the signature came" '"result":"applied"' "$T/last"
+if [ "$(wc -l <"$T/last")" -eq 1 ]; then
+	pass "slow signer: one reload"
+else
+	fail "slow signer: one reload" "$(cat "$T/last")"
+fi
 # The usual workflow: polc build --sign over the running artifact.  It
 # replaces two files, one after the other; runmin waits for them to settle
 # and reloads once, without refusing the half-written pair.
