@@ -653,10 +653,12 @@ static unsigned artifact_changed(int ifd, const char *base)
 			return hit; /* EAGAIN: drained */
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
-			if (ev->len && !strncmp(ev->name, base, bl) && ev->name[bl] == 0)
-				hit |= CHANGED_ARTIFACT;
-			if (ev->len && !strncmp(ev->name, base, bl) && !strcmp(ev->name + bl, ".minisig"))
-				hit |= CHANGED_SIGNATURE;
+			if (ev->len && !strncmp(ev->name, base, bl)) {
+				if (ev->name[bl] == 0)
+					hit |= CHANGED_ARTIFACT;
+				else if (!strcmp(ev->name + bl, ".minisig"))
+					hit |= CHANGED_SIGNATURE;
+			}
 			if (ev->mask & IN_Q_OVERFLOW)
 				hit |= CHANGED_ARTIFACT | CHANGED_SIGNATURE;
 			p += sizeof(*ev) + ev->len;
