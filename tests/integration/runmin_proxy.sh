@@ -136,26 +136,33 @@ check "changed filesystem section: old table stays" 403 step 3
 install "$T/build/new.pola"
 expect_grep "good artifact: reload applied" '"result":"applied"' "$T/last"
 check "after reload: /new allowed, same agent" 200 step 4
+# inotify_reloads: how many reloads the artifact's directory has triggered.
+# inotify_since N: waits (at most 5 s) for reload number N+1, gives later
+# ones 0.3 s to land, and keeps reloads N+1 on in $T/last.
+inotify_reloads() { grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null; }
+inotify_since() {
+	for _ in $(seq 100); do
+		[ "$(inotify_reloads)" -gt "$1" ] && break
+		sleep 0.05
+	done
+	sleep 0.3
+	grep '"trigger":"inotify"' "$T/log" | tail -n +$(($1 + 1)) >"$T/last"
+}
 # A slow signer: the new artifact first, its signature 0.6 s later, well
 # past the settle time.  runmin waits for the pair rather than refusing
 # the artifact against the old signature, then reloads once.  (The
 # installs above also left inotify reloads behind: let them land first.)
 sleep 0.5
-before=$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)
+before=$(inotify_reloads)
 cp "$T/run.pola" "$T/live.pola.tmp" && mv "$T/live.pola.tmp" "$T/live.pola"
 sleep 0.6
-if [ "$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)" -gt "$before" ]; then
+if [ "$(inotify_reloads)" -gt "$before" ]; then
 	fail "slow signer: no reload before the signature" "$(grep '"trigger":"inotify"' "$T/log" | tail -n 1)"
 else
 	pass "slow signer: no reload before the signature"
 fi
 cp "$T/run.pola.minisig" "$T/live.pola.tmp" && mv "$T/live.pola.tmp" "$T/live.pola.minisig"
-for _ in $(seq 100); do
-	[ "$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)" -gt "$before" ] && break
-	sleep 0.05
-done
-sleep 0.3
-grep '"trigger":"inotify"' "$T/log" | tail -n +$((before + 1)) >"$T/last"
+inotify_since "$before"
 expect_grep "slow signer: reloaded once the signature came" '"result":"applied"' "$T/last"
 if [ "$(wc -l <"$T/last")" -eq 1 ]; then
 	pass "slow signer: one reload"
@@ -165,16 +172,11 @@ fi
 # The usual workflow: polc build --sign over the running artifact.  It
 # replaces two files, one after the other; runmin waits for them to settle
 # and reloads once, without refusing the half-written pair.
-before=$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)
+before=$(inotify_reloads)
 cp "$T/run.yaml" "$T/live.yaml"
 "$POLC" build "$T/live.yaml" -o "$T/live.pola" --sign "$T/k.sec" >/dev/null 2>&1 ||
 	fail "polc build --sign over the running artifact"
-for _ in $(seq 100); do
-	[ "$(grep -c '"trigger":"inotify"' "$T/log" 2>/dev/null)" -gt "$before" ] && break
-	sleep 0.05
-done
-sleep 0.3
-grep '"trigger":"inotify"' "$T/log" | tail -n +$((before + 1)) >"$T/last"
+inotify_since "$before"
 expect_grep "polc build --sign in place: reloaded on the change (inotify)" '"result":"applied"' "$T/last"
 if grep -q '"result":"refused"' "$T/last"; then
 	fail "polc build --sign in place: no refusal on the way" "$(cat "$T/last")"
